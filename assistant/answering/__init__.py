@@ -1,0 +1,1 @@
+"""Answering: turn retrieved passages into an answer whose every claim cites its passage."""

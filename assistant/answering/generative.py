@@ -1,0 +1,102 @@
+"""The `openai` backend: any OpenAI-compatible server (OpenAI, vLLM, Ollama, llama.cpp's server).
+
+The model sees numbered passages and must cite them; what it writes then goes through the citation check
+(citations.check_generated). Time-outs and retries are bounded by settings; the caller falls back to the
+extractive answer when the server fails or nothing supported survives the check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import openai
+
+from assistant.config import Settings
+from assistant.prompts import Prompts
+from assistant.types import Passage, Turn
+
+
+class LLMUnavailable(RuntimeError):
+    """The language model server could not produce an answer (unreachable, time-out, error status)."""
+
+
+class OpenAIAnswerer:
+    def __init__(self, settings: Settings, prompts: Prompts) -> None:
+        if not settings.openai_base_url and not settings.openai_api_key.get_secret_value():
+            raise LLMUnavailable(
+                "the openai backend needs NEWS_ASSISTANT_OPENAI_BASE_URL (a local server) or "
+                "NEWS_ASSISTANT_OPENAI_API_KEY"
+            )
+        self.settings = settings
+        self.prompts = prompts
+        self.model = settings.openai_model
+        self.client = openai.OpenAI(
+            base_url=settings.openai_base_url,
+            # Local servers ignore the key, but the client insists on one.
+            api_key=settings.openai_api_key.get_secret_value() or "not-needed",
+            timeout=settings.openai_timeout,
+            max_retries=settings.openai_max_retries,
+        )
+
+    def messages(self, question: str, passages: list[Passage]) -> list[dict[str, str]]:
+        blocks = [
+            self.prompts.render(
+                "passage", n=i, title=p.title, date_suffix=f" ({p.date})" if p.date else "", text=p.text
+            )
+            for i, p in enumerate(passages, start=1)
+        ]
+        return [
+            {"role": "system", "content": self.prompts.render("answer_system")},
+            {
+                "role": "user",
+                "content": self.prompts.render("answer_user", passages="\n\n".join(blocks), question=question),
+            },
+        ]
+
+    def stream(self, question: str, passages: list[Passage]) -> Iterator[str]:
+        """Text deltas as the model produces them. Raises LLMUnavailable on any server failure."""
+        try:
+            response = self.client.chat.completions.create(
+                model=self.model,
+                messages=self.messages(question, passages),  # type: ignore[arg-type]
+                max_tokens=self.settings.openai_max_tokens,
+                temperature=self.settings.openai_temperature,
+                stream=True,
+            )
+            for chunk in response:
+                if chunk.choices and chunk.choices[0].delta and chunk.choices[0].delta.content:
+                    yield chunk.choices[0].delta.content
+        except openai.OpenAIError as exc:
+            raise LLMUnavailable(_describe(exc, self.settings.openai_base_url)) from None
+
+    def complete(self, question: str, passages: list[Passage]) -> str:
+        return "".join(self.stream(question, passages))
+
+    def condense(self, question: str, history: list[Turn]) -> str:
+        transcript = "\n".join(f"{t.role}: {t.content}" for t in history[-6:])
+        try:
+            response = self.client.chat.completions.create(
+                model=self.model,
+                messages=[
+                    {"role": "user", "content": self.prompts.render("condense", history=transcript, question=question)}
+                ],
+                max_tokens=80,
+                temperature=0.0,
+            )
+        except openai.OpenAIError as exc:
+            raise LLMUnavailable(_describe(exc, self.settings.openai_base_url)) from None
+        text = (response.choices[0].message.content or "").strip().split("\n")[0].strip()
+        return text or question
+
+
+def _describe(exc: Exception, base_url: str | None) -> str:
+    where = base_url or "the OpenAI API"
+    if isinstance(exc, openai.APITimeoutError):
+        return f"the language model at {where} timed out"
+    if isinstance(exc, openai.APIConnectionError):
+        return f"cannot connect to the language model at {where}"
+    if isinstance(exc, openai.AuthenticationError):
+        return f"the language model at {where} rejected the API key"
+    if isinstance(exc, openai.APIStatusError):
+        return f"the language model at {where} answered HTTP {exc.status_code}"
+    return f"the language model at {where} failed: {type(exc).__name__}"

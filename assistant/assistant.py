@@ -1,0 +1,211 @@
+"""The facade: the only module that knows how the parts are wired. CLI, HTTP API and web UI call this."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from assistant.answering.citations import ABSTAIN_TEXT, check_generated
+from assistant.answering.condense import rewrite_followup
+from assistant.answering.extractive import ExtractiveAnswerer, ExtractiveResult
+from assistant.answering.generative import LLMUnavailable, OpenAIAnswerer
+from assistant.config import Backend, Settings
+from assistant.embedding import MiniLMEmbedding, get_embedder
+from assistant.errors import InvalidQuestion
+from assistant.ingest.chunking import Chunker
+from assistant.ingest.pipeline import IngestPipeline, IngestSummary, Progress
+from assistant.prompts import Prompts
+from assistant.retrieval import HybridRetriever, RetrievalResult
+from assistant.store import Store, StoreStats
+from assistant.types import Answer, Filters, Turn
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class StreamEvent:
+    """What `Assistant.stream` yields: text deltas as they are produced, then the final, checked answer."""
+
+    kind: str  # "delta" | "answer"
+    text: str = ""
+    answer: Answer | None = None
+
+
+class Assistant:
+    def __init__(self, settings: Settings | None = None, **overrides: Any) -> None:
+        self.settings = settings.model_copy(update=overrides) if settings else Settings(**overrides)
+        self._store: Store | None = None
+        self._llm: OpenAIAnswerer | None = None
+        self._seed_lock = threading.Lock()
+
+    # --- parts, built on first use
+    @property
+    def embedder(self) -> MiniLMEmbedding:
+        return get_embedder(self.settings.embed_threads)
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = Store(self.settings)
+        return self._store
+
+    @property
+    def retriever(self) -> HybridRetriever:
+        return HybridRetriever(
+            self.store, self.embedder, bm25_weight=self.settings.bm25_weight, candidates=self.settings.candidates
+        )
+
+    @property
+    def extractive(self) -> ExtractiveAnswerer:
+        return ExtractiveAnswerer(
+            self.embedder, lambda term: self.store.lexical.idf(term), self.settings.max_answer_sentences
+        )
+
+    @property
+    def llm(self) -> OpenAIAnswerer:
+        if self._llm is None:
+            self._llm = OpenAIAnswerer(self.settings, Prompts(self.settings.prompts_dir))
+        return self._llm
+
+    # --- ingest
+    def ingest(
+        self, paths: Iterable[str | Path], *, prune: bool = False, progress: Progress | None = None
+    ) -> IngestSummary:
+        chunker = Chunker(self.embedder.token_ids, self.settings.chunk_size, self.settings.chunk_overlap)
+        pipeline = IngestPipeline(self.store, self.embedder, chunker, self.settings.embed_batch_size)
+        return pipeline.run([Path(p) for p in paths], prune=prune, progress=progress)
+
+    def ensure_seeded(self, progress: Progress | None = None) -> IngestSummary | None:
+        """On first use of an empty collection, ingest the bundled seed articles so `ask` works at once."""
+        if not self.settings.ingest_seeds_on_first_run:
+            return None
+        with self._seed_lock:
+            if not self.store.is_empty() or not self.settings.seeds_dir.is_dir():
+                return None
+            log.info("empty collection %r: ingesting the bundled seed articles", self.settings.collection)
+            return self.ingest([self.settings.seeds_dir], progress=progress)
+
+    def status(self) -> StoreStats:
+        return self.store.stats()
+
+    # --- asking
+    def _validate(self, question: str) -> str:
+        if not isinstance(question, str) or not question.strip():
+            raise InvalidQuestion("the question is empty")
+        if len(question) > self.settings.max_question_chars:
+            raise InvalidQuestion(
+                f"the question is {len(question)} characters long; the limit is {self.settings.max_question_chars}"
+            )
+        return " ".join(question.split())
+
+    def _prepare(
+        self, question: str, filters: Filters | dict | None, history: list[Turn] | list[dict] | None, backend: Backend
+    ) -> tuple[str, str, Filters | None, RetrievalResult, dict[str, float]]:
+        timings: dict[str, float] = {}
+        question = self._validate(question)
+        if isinstance(filters, dict):
+            filters = Filters(**filters)
+        turns = [t if isinstance(t, Turn) else Turn(**t) for t in (history or [])]
+        self.ensure_seeded()
+        t0 = time.perf_counter()
+        standalone = question
+        if turns:
+            if backend == "openai":
+                try:
+                    standalone = self.llm.condense(question, turns)
+                except LLMUnavailable:
+                    standalone = rewrite_followup(question, turns)
+            else:
+                standalone = rewrite_followup(question, turns)
+        timings["condense"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        retrieved = self.retriever.retrieve(standalone, self.settings.top_k, filters)
+        timings["retrieve"] = time.perf_counter() - t0
+        return question, standalone, filters, retrieved, timings
+
+    def ask(
+        self,
+        question: str,
+        *,
+        filters: Filters | dict | None = None,
+        history: list[Turn] | list[dict] | None = None,
+        backend: Backend | None = None,
+    ) -> Answer:
+        answer = None
+        for event in self.stream(question, filters=filters, history=history, backend=backend):
+            if event.kind == "answer":
+                answer = event.answer
+        assert answer is not None
+        return answer
+
+    def stream(
+        self,
+        question: str,
+        *,
+        filters: Filters | dict | None = None,
+        history: list[Turn] | list[dict] | None = None,
+        backend: Backend | None = None,
+    ) -> Iterator[StreamEvent]:
+        """Yields text deltas (openai backend) and finally the checked `Answer`."""
+        backend = backend or self.settings.backend
+        started = time.perf_counter()
+        question, standalone, _filters, retrieved, timings = self._prepare(question, filters, history, backend)
+        notes: list[str] = []
+        if retrieved.mode == "lexical" and retrieved.passages:
+            notes.append("embeddings are still being computed: this answer used keyword search only")
+        model = None
+        result: ExtractiveResult | None = None
+        if backend == "openai" and retrieved.passages:
+            t0 = time.perf_counter()
+            try:
+                model = self.llm.model
+                parts: list[str] = []
+                for delta in self.llm.stream(standalone, retrieved.passages):
+                    parts.append(delta)
+                    yield StreamEvent("delta", text=delta)
+                raw = "".join(parts)
+                result = self._checked(raw, retrieved, notes)
+            except LLMUnavailable as exc:
+                log.warning("openai backend failed, falling back to extractive: %s", exc)
+                notes.append(f"{exc}; answered with the extractive backend instead")
+            timings["generate"] = time.perf_counter() - t0
+            backend_used = "extractive" if result is None else "openai"
+        else:
+            backend_used = "extractive"
+        if result is None:
+            t0 = time.perf_counter()
+            result = self.extractive.answer(standalone, retrieved.passages, retrieved.query_embedding)
+            timings["answer"] = time.perf_counter() - t0
+        timings["total"] = time.perf_counter() - started
+        answer = Answer(
+            question=question,
+            text=result.text,
+            abstained=result.abstained,
+            citations=result.citations,
+            closest=result.closest,
+            backend=backend_used,
+            model=model if backend_used == "openai" else None,
+            rewritten_question=standalone if standalone != question else None,
+            notes=notes,
+            timings={k: round(v, 4) for k, v in timings.items()},
+        )
+        yield StreamEvent("answer", answer=answer)
+
+    def _checked(self, raw: str, retrieved: RetrievalResult, notes: list[str]) -> ExtractiveResult | None:
+        """Citation-check a generated answer; None means: fall back to extractive."""
+        if raw.strip().lower().startswith(ABSTAIN_TEXT.lower().rstrip(".")):
+            return ExtractiveResult(ABSTAIN_TEXT, True, [], [])
+        checked = check_generated(raw, retrieved.passages)
+        if checked.removed_markers:
+            notes.append(f"removed citations to passages that do not exist: {sorted(set(checked.removed_markers))}")
+        if checked.dropped:
+            notes.append(f"dropped {len(checked.dropped)} sentence(s) that no cited passage supports")
+        if not checked.citations:
+            notes.append("the language model's answer had no supported, cited sentence; answered extractively")
+            return None
+        return ExtractiveResult(checked.text, False, checked.citations, [])

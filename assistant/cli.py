@@ -1,0 +1,197 @@
+"""`news-assistant`: a thin command line over `assistant.Assistant`."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeRemainingColumn,
+)
+
+from assistant.assistant import Assistant
+from assistant.config import Settings
+from assistant.errors import AssistantError
+from assistant.logging_setup import setup_logging
+from assistant.store import StoreUnavailable
+from assistant.types import Answer, Filters
+
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, help="Ask questions about news articles; get cited answers."
+)
+out = Console()
+err = Console(stderr=True)
+
+DataDir = Annotated[
+    Path | None, typer.Option("--data-dir", help="Where the index lives [env NEWS_ASSISTANT_DATA_DIR].")
+]
+Collection = Annotated[
+    str | None, typer.Option("--collection", help="Collection name [env NEWS_ASSISTANT_COLLECTION].")
+]
+Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details to stderr.")]
+
+
+def _assistant(data_dir: Path | None, collection: str | None, **more: object) -> Assistant:
+    overrides = {k: v for k, v in {"data_dir": data_dir, "collection": collection, **more}.items() if v is not None}
+    try:
+        return Assistant(Settings(**overrides))
+    except ValueError as exc:
+        err.print(f"[red]error:[/] invalid settings: {escape(str(exc))}")
+        raise typer.Exit(2) from None
+
+
+class RichProgress:
+    """Progress bars with counts and rate on a terminal; a line per phase otherwise."""
+
+    def __init__(self) -> None:
+        self.tty = err.is_terminal
+        self._progress: Progress | None = None
+        self._task: int | None = None
+        self._phase = ""
+        self._started = 0.0
+        self._total = 0
+
+    def start(self, phase: str, total: int) -> None:
+        self._phase, self._total, self._started = phase, total, time.perf_counter()
+        if self.tty:
+            self._progress = Progress(
+                TextColumn("{task.description:>10}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TaskProgressColumn(),
+                TextColumn("{task.fields[rate]}"),
+                TimeRemainingColumn(),
+                console=err,
+                transient=False,
+            )
+            self._progress.start()
+            self._task = self._progress.add_task(phase, total=total, rate="")
+
+    def advance(self, n: int = 1) -> None:
+        if self._progress is not None and self._task is not None:
+            task = self._progress.tasks[0]
+            elapsed = max(time.perf_counter() - self._started, 1e-6)
+            rate = f"{(task.completed + n) / elapsed:.1f}/s"
+            self._progress.update(self._task, advance=n, rate=rate)
+
+    def finish(self) -> None:
+        elapsed = time.perf_counter() - self._started
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+        elif self._total:
+            err.print(f"{self._phase}: {self._total} in {elapsed:.1f}s ({self._total / max(elapsed, 1e-6):.1f}/s)")
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders (searched recursively).")],
+    prune: Annotated[bool, typer.Option(help="Delete articles whose files are gone from these folders.")] = False,
+    data_dir: DataDir = None,
+    collection: Collection = None,
+    verbose: Verbose = False,
+) -> None:
+    """Add articles (.txt .md .html .json .jsonl) to the collection. Unchanged files are skipped."""
+    setup_logging(verbose)
+    assistant = _assistant(data_dir, collection)
+    try:
+        summary = assistant.ingest(paths, prune=prune, progress=RichProgress())
+    except (FileNotFoundError, AssistantError, StoreUnavailable) as exc:
+        err.print(f"[red]error:[/] {escape(str(exc))}")
+        raise typer.Exit(2) from None
+    for path, reason in summary.failures[:20]:
+        err.print(f"[yellow]skipped[/] {escape(path)}: {escape(reason)}")
+    if len(summary.failures) > 20:
+        err.print(f"[yellow]... and {len(summary.failures) - 20} more failed files[/]")
+    for path, encoding in summary.reencoded:
+        err.print(f"[yellow]note[/] {escape(path)} is not UTF-8; read as {encoding}")
+    out.print(summary.line(), highlight=False)
+
+
+def _render(answer: Answer) -> None:
+    style = "yellow" if answer.abstained else "bold"
+    out.print(escape(answer.text), style=style, highlight=False)
+    if answer.rewritten_question:
+        out.print(f"[dim](understood as: {escape(answer.rewritten_question)})[/]")
+    cites = answer.citations or answer.closest
+    if cites:
+        out.print("\n[bold]Sources[/]" if answer.citations else "\n[bold]Closest passages (they do not answer it)[/]")
+    for c in cites:
+        meta = " · ".join(x for x in (c.date, c.source, c.category) if x)
+        out.print(f"[{c.n}] [bold]{escape(c.title)}[/] [dim]{escape(meta)} — {escape(c.path)}[/]", highlight=False)
+        out.print(f"    “{escape(c.quote)}”", highlight=False)
+    for note in answer.notes:
+        out.print(f"[dim]note: {escape(note)}[/]")
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="Your question, in quotes.")],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the answer as JSON (schema: `schema` command).")
+    ] = False,
+    backend: Annotated[str | None, typer.Option(help="extractive | openai [env NEWS_ASSISTANT_BACKEND].")] = None,
+    category: Annotated[list[str] | None, typer.Option(help="Only these categories (repeatable).")] = None,
+    source: Annotated[list[str] | None, typer.Option(help="Only these sources (repeatable).")] = None,
+    date_from: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
+    date_to: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
+    data_dir: DataDir = None,
+    collection: Collection = None,
+    verbose: Verbose = False,
+) -> None:
+    """Answer a question from the articles, citing the passages. Ingests the bundled seeds on first use."""
+    setup_logging(verbose)
+    assistant = _assistant(data_dir, collection, backend=backend)
+    try:
+        filters = Filters(category=category or None, source=source or None, date_from=date_from, date_to=date_to)
+        answer = assistant.ask(question, filters=None if filters.is_empty() else filters)
+    except (AssistantError, StoreUnavailable) as exc:
+        err.print(f"[red]error:[/] {escape(str(exc))}")
+        raise typer.Exit(2) from None
+    except ValueError as exc:  # pydantic validation of filters
+        err.print(f"[red]error:[/] invalid filter: {escape(str(exc))}")
+        raise typer.Exit(2) from None
+    if as_json:
+        sys.stdout.write(answer.model_dump_json(indent=2) + "\n")
+    else:
+        _render(answer)
+
+
+@app.command()
+def status(
+    data_dir: DataDir = None, collection: Collection = None, as_json: Annotated[bool, typer.Option("--json")] = False
+) -> None:
+    """What the collection holds."""
+    setup_logging(False)
+    stats = _assistant(data_dir, collection).status()
+    data = {**stats.__dict__, "fully_embedded": stats.fully_embedded}
+    if as_json:
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+        return
+    for key, value in data.items():
+        out.print(f"{key:>16}: {escape(str(value))}", highlight=False)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON schema of `ask --json` (and of POST /api/ask)."""
+    sys.stdout.write(json.dumps(Answer.model_json_schema(), indent=2) + "\n")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+"""The one settings object. Every knob is read here, from arguments or NEWS_ASSISTANT_* env vars."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from platformdirs import user_data_dir
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from assistant.resources import PROMPTS_DIR, SEEDS_DIR
+
+Backend = Literal["extractive", "openai"]
+
+
+class Settings(BaseSettings):
+    """Configuration of an :class:`~assistant.Assistant`.
+
+    Environment variables use the prefix ``NEWS_ASSISTANT_`` (e.g. ``NEWS_ASSISTANT_DATA_DIR``).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="NEWS_ASSISTANT_", env_file=None, extra="ignore")
+
+    # --- storage
+    data_dir: Path = Field(default_factory=lambda: Path(user_data_dir("news-assistant")))
+    collection: str = Field(default="news", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{1,62}[A-Za-z0-9]$")
+    chroma_url: str | None = None  # e.g. http://127.0.0.1:8000 to use a Chroma server
+    seeds_dir: Path = SEEDS_DIR
+    ingest_seeds_on_first_run: bool = True
+
+    # --- chunking (in word pieces of the embedding model; its window is 256 incl. [CLS]/[SEP])
+    chunk_size: int = Field(default=200, ge=32, le=254)
+    chunk_overlap: int = Field(default=32, ge=0, le=128)
+
+    # --- embedding
+    embed_batch_size: int = Field(default=32, ge=1, le=512)
+    embed_threads: int = Field(default=0, ge=0)  # 0 = all cores
+
+    # --- retrieval
+    top_k: int = Field(default=6, ge=1, le=50)  # passages handed to the answerer
+    candidates: int = Field(default=40, ge=5, le=500)  # per retriever, before fusion
+    bm25_weight: float = Field(default=0.6, ge=0.0, le=1.0)  # weight of BM25 in the fusion; rest is vector
+
+    # --- answering
+    backend: Backend = "extractive"
+    max_question_chars: int = Field(default=1000, ge=10)
+    max_answer_sentences: int = Field(default=3, ge=1, le=10)
+    prompts_dir: Path = PROMPTS_DIR
+
+    # --- openai-compatible backend
+    openai_base_url: str | None = None
+    openai_model: str = "gpt-4o-mini"
+    openai_api_key: SecretStr = SecretStr("")
+    openai_timeout: float = Field(default=60.0, gt=0)
+    openai_max_retries: int = Field(default=1, ge=0, le=5)
+    openai_max_tokens: int = Field(default=400, ge=16)
+    openai_temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+
+    # --- serving
+    host: str = "127.0.0.1"
+    port: int = Field(default=7860, ge=1, le=65535)
+    auth_token: SecretStr | None = None
+    concurrency: int = Field(default=4, ge=1, le=64)
+
+    @field_validator("data_dir", "seeds_dir", "prompts_dir", mode="after")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @property
+    def collection_dir(self) -> Path:
+        """Where the manifest and the BM25 index of the collection live (also in server mode)."""
+        return self.data_dir / "collections" / self.collection
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"

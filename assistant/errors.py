@@ -1,0 +1,13 @@
+"""Errors the interfaces turn into clear messages (CLI exit codes, HTTP 4xx)."""
+
+
+class AssistantError(Exception):
+    """Base of the errors a user can act on."""
+
+
+class InvalidQuestion(AssistantError, ValueError):
+    """The question is empty, too long or otherwise unusable."""
+
+
+class InvalidFilters(AssistantError, ValueError):
+    """A filter names something that does not exist or is malformed."""

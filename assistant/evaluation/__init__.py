@@ -1,0 +1,1 @@
+"""Evaluation set for the assistant: schema, loading and validation against the corpora."""

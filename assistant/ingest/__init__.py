@@ -1,0 +1,1 @@
+"""Ingestion: files -> articles -> chunks -> store."""

@@ -1,0 +1,163 @@
+"""One collection's storage, kept consistent.
+
+Write order (each step is safe to interrupt):
+1. the manifest records articles and chunks (one SQLite transaction per file, `embedded = 0`);
+2. the BM25 index is rebuilt from the manifest and saved atomically (versioned directory + pointer);
+3. embeddings are upserted into Chroma in batches, then marked `embedded = 1`.
+`repair()` reconciles Chroma with the manifest (orphan vectors deleted, missing ones re-queued), and a BM25
+index whose generation differs from the manifest's is rebuilt. So after a crash, the next ingest repairs.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from assistant.config import Settings
+from assistant.store.lexical import ChunkFacets, LexicalIndex
+from assistant.store.manifest import Manifest
+from assistant.store.vectors import VectorIndex, chroma_client
+from assistant.types import Passage
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class StoreStats:
+    collection: str
+    articles: int
+    documents: int  # paths holding an article (duplicates included)
+    chunks: int
+    embedded_chunks: int
+    failed_files: int
+    last_ingest: str | None
+    categories: list[str]
+    sources: list[str]
+    date_min: str | None
+    date_max: str | None
+    vector_store: str
+
+    @property
+    def fully_embedded(self) -> bool:
+        return self.embedded_chunks == self.chunks
+
+
+class Store:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.manifest = Manifest(settings.collection_dir / "manifest.sqlite3")
+        self._lexical: LexicalIndex | None = None
+        self._vectors: VectorIndex | None = None
+        self._lock = threading.Lock()
+
+    # --- the parts
+    @property
+    def vectors(self) -> VectorIndex:
+        if self._vectors is None:
+            client = chroma_client(self.settings.chroma_dir, self.settings.chroma_url)
+            self._vectors = VectorIndex(client, self.settings.collection)
+        return self._vectors
+
+    @property
+    def lexical(self) -> LexicalIndex:
+        """The BM25 index for the manifest's current generation (reloaded when another process changed it)."""
+        generation = self.manifest.generation
+        index = self._lexical
+        if index is not None and index.generation == generation:
+            return index
+        with self._lock:
+            if self._lexical is None or self._lexical.generation != generation:
+                loaded = LexicalIndex.load(self._lexical_dir)
+                if loaded is None or loaded.generation != generation:
+                    loaded = self.rebuild_lexical()
+                self._lexical = loaded
+            return self._lexical
+
+    @property
+    def _lexical_dir(self):
+        return self.settings.collection_dir / "bm25"
+
+    def rebuild_lexical(self) -> LexicalIndex:
+        generation = self.manifest.generation
+        index = LexicalIndex.build(
+            (
+                ChunkFacets(id=row.id, text=row.embed_text, category=row.category, source=row.source, date=row.date)
+                for row in self.manifest.all_chunks()
+            ),
+            generation,
+        )
+        index.save(self._lexical_dir)
+        self._lexical = index
+        return index
+
+    # --- consistency
+    def repair(self) -> dict[str, int]:
+        """Make Chroma agree with the manifest. Cheap when they already agree (a count comparison)."""
+        embedded = self.manifest.embedded_ids()
+        if self.vectors.count() == len(embedded):
+            return {"orphans_deleted": 0, "requeued": 0}
+        in_chroma = self.vectors.all_ids()
+        orphans = sorted(in_chroma - self.manifest.all_chunk_ids())
+        missing = sorted(embedded - in_chroma)
+        if orphans:
+            self.vectors.delete(orphans)
+        if missing:
+            self.manifest.mark_embedded(missing, embedded=False)
+        if orphans or missing:
+            log.warning("repaired store: %d orphan vectors deleted, %d chunks re-queued", len(orphans), len(missing))
+        return {"orphans_deleted": len(orphans), "requeued": len(missing)}
+
+    # --- reading
+    def passages(self, scored: Sequence[tuple[str, dict[str, Any]]]) -> list[Passage]:
+        """Passages for (chunk id, scores) pairs, in the given order; ids no longer in the manifest are dropped."""
+        rows = self.manifest.chunks_by_id([chunk_id for chunk_id, _ in scored])
+        paths = self.manifest.other_paths(row.article_id for row in rows.values())
+        out = []
+        for chunk_id, scores in scored:
+            row = rows.get(chunk_id)
+            if row is None:
+                continue
+            out.append(
+                Passage(
+                    chunk_id=row.id,
+                    article_id=row.article_id,
+                    text=row.text,
+                    title=row.title,
+                    path=row.path,
+                    start=row.start,
+                    end=row.end,
+                    position=row.position,
+                    source=row.source,
+                    category=row.category,
+                    date=row.date,
+                    url=row.url,
+                    also_in=[p for p in paths.get(row.article_id, []) if p != row.path],
+                    **scores,
+                )
+            )
+        return out
+
+    def stats(self) -> StoreStats:
+        counts = self.manifest.counts()
+        facets = self.manifest.facets()
+        date_min, date_max = self.manifest.date_range()
+        return StoreStats(
+            collection=self.settings.collection,
+            articles=counts["articles"],
+            documents=counts["documents"],
+            chunks=counts["chunks"],
+            embedded_chunks=counts["embedded_chunks"],
+            failed_files=counts["failed_files"],
+            last_ingest=self.manifest.get_meta("last_ingest"),
+            categories=facets["category"],
+            sources=facets["source"],
+            date_min=date_min,
+            date_max=date_max,
+            vector_store=self.settings.chroma_url or str(self.settings.chroma_dir),
+        )
+
+    def is_empty(self) -> bool:
+        return self.manifest.counts()["articles"] == 0

@@ -1,0 +1,118 @@
+"""Our own small types. Library objects (llama-index nodes, Chroma collections) never leave their module.
+
+`Answer` (with `Citation`) is the stable JSON schema of `ask --json`, `POST /api/ask` and the Python API.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel, Field
+
+
+@dataclass(frozen=True)
+class Article:
+    """One article as read from a file, cleaned, before chunking."""
+
+    id: str  # content hash of the normalised text: identical articles share an id
+    text: str
+    title: str
+    path: str  # relative to the parent of the ingested root, e.g. "bbc/business/001.txt"
+    source: str | None = None
+    category: str | None = None
+    date: str | None = None  # ISO 8601 date, YYYY-MM-DD
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage of an article: what gets embedded, indexed and cited."""
+
+    id: str
+    article_id: str
+    position: int
+    start: int  # character offsets of `text` in the article text
+    end: int
+    text: str
+    embed_text: str  # what the embedding model reads (title + text)
+
+
+@dataclass
+class Passage:
+    """A retrieved chunk with its article metadata and scores."""
+
+    chunk_id: str
+    article_id: str
+    text: str
+    title: str
+    path: str
+    start: int
+    end: int
+    position: int
+    source: str | None = None
+    category: str | None = None
+    date: str | None = None
+    url: str | None = None
+    also_in: list[str] = field(default_factory=list)  # other paths holding the identical article
+    score: float = 0.0  # fused
+    bm25: float = 0.0
+    cosine: float | None = None
+
+
+class Filters(BaseModel):
+    """Optional restrictions on what is retrieved."""
+
+    model_config = {"extra": "forbid"}
+
+    source: list[str] | None = None
+    category: list[str] | None = None
+    date_from: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
+    date_to: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
+
+    def is_empty(self) -> bool:
+        return not (self.source or self.category or self.date_from or self.date_to)
+
+
+class Citation(BaseModel):
+    """A numbered reference from the answer text ("[n]") to the exact passage supporting it."""
+
+    n: int
+    article_id: str
+    title: str
+    path: str
+    source: str | None = None
+    category: str | None = None
+    date: str | None = None
+    url: str | None = None
+    passage: str = Field(description="The whole retrieved passage (chunk) the answer cites.")
+    quote: str = Field(description="The exact span of `passage` that supports the answer.")
+    quote_start: int = Field(description="Character offset of `quote` in `passage`.")
+    chunk_id: str
+    also_in: list[str] = Field(default_factory=list, description="Other paths of the identical article.")
+    score: float
+
+
+class Answer(BaseModel):
+    """What `ask` returns. Every [n] in `text` refers to `citations[n-1]` (n == citations[i].n)."""
+
+    question: str
+    text: str
+    abstained: bool
+    citations: list[Citation] = Field(default_factory=list)
+    closest: list[Citation] = Field(
+        default_factory=list, description="When abstaining: the closest passages, for the reader to judge."
+    )
+    backend: str
+    model: str | None = None
+    rewritten_question: str | None = Field(
+        default=None, description="The question as retrieved after resolving the conversation history."
+    )
+    notes: list[str] = Field(default_factory=list, description="E.g. a fallback from the LLM backend.")
+    timings: dict[str, float] = Field(default_factory=dict, description="Seconds per stage.")
+
+
+class Turn(BaseModel):
+    """One message of the conversation so far."""
+
+    role: str = Field(pattern=r"^(user|assistant)$")
+    content: str
