@@ -30,8 +30,8 @@ from assistant.types import Answer, Filters
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, help="Ask questions about news articles; get cited answers."
 )
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)  # no hard wrapping: answers and tables stay copyable
+err = Console(stderr=True, soft_wrap=True)
 
 DataDir = Annotated[
     Path | None, typer.Option("--data-dir", help="Where the index lives [env NEWS_ASSISTANT_DATA_DIR].")
@@ -187,6 +187,131 @@ def status(
 def schema() -> None:
     """Print the JSON schema of `ask --json` (and of POST /api/ask)."""
     sys.stdout.write(json.dumps(Answer.model_json_schema(), indent=2) + "\n")
+
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+@app.command("eval")
+def evaluate(
+    eval_set: Annotated[Path, typer.Option("--set", help="Eval set (JSON Lines).")] = REPO_ROOT
+    / "eval/sets/news_qa.jsonl",
+    split: Annotated[str, typer.Option(help="dev | test | all")] = "all",
+    backend: Annotated[str | None, typer.Option(help="extractive | openai")] = None,
+    corpus: Annotated[
+        list[str] | None, typer.Option(help="NAME=FOLDER for a corpus the set refers to (default: bbc, seeds).")
+    ] = None,
+    out_dir: Annotated[Path, typer.Option("--out", help="Where reports go.")] = REPO_ROOT / "eval/reports",
+    baseline: Annotated[Path, typer.Option(help="Baseline to diff and check against.")] = REPO_ROOT
+    / "eval/baseline.json",
+    check: Annotated[bool, typer.Option(help="Exit 1 if a headline metric fell below the baseline.")] = False,
+    tolerance: Annotated[float, typer.Option(help="Allowed absolute drop per headline metric.")] = 0.02,
+    update_baseline: Annotated[bool, typer.Option(help="Write this run as the new baseline.")] = False,
+    data_dir: DataDir = None,
+    collection: Annotated[str, typer.Option("--collection")] = "eval",
+    verbose: Verbose = False,
+) -> None:
+    """Score the assistant on an eval set: retrieval, answers, citations, abstention, latency."""
+    from assistant.evaluation.dataset import default_corpus_roots, load_eval_set
+    from assistant.evaluation.report import (
+        build_report,
+        check_against,
+        diff_against,
+        markdown_table,
+        write_json,
+        write_markdown,
+        write_plots,
+    )
+    from assistant.evaluation.runner import ingest_corpora, run_items
+
+    setup_logging(verbose)
+    assistant = _assistant(data_dir, collection, backend=backend, ingest_seeds_on_first_run=False)
+    items = load_eval_set(eval_set)
+    if split != "all":
+        items = [i for i in items if i.split == split]
+    roots = default_corpus_roots(REPO_ROOT)
+    for spec in corpus or []:
+        name, _, folder = spec.partition("=")
+        roots[name] = Path(folder)
+    started = time.perf_counter()
+    try:
+        for line in ingest_corpora(assistant, roots, progress=RichProgress()):
+            err.print(line, highlight=False)
+    except (FileNotFoundError, ValueError) as exc:
+        err.print(f"[red]error:[/] {escape(str(exc))}")
+        raise typer.Exit(2) from None
+    progress = RichProgress()
+    progress.start("questions", len(items))
+    results = run_items(assistant, items, on_result=lambda _r: progress.advance())
+    progress.finish()
+    settings = assistant.settings
+    meta = {
+        "set": str(eval_set.relative_to(REPO_ROOT) if eval_set.is_relative_to(REPO_ROOT) else eval_set),
+        "split": split,
+        "backend": settings.backend,
+        "model": settings.openai_model if settings.backend == "openai" else None,
+        "corpus": ", ".join(f"{k}={v}" for k, v in roots.items()),
+        "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "seconds": time.perf_counter() - started,
+        "settings": {k: settings.model_dump()[k] for k in ("chunk_size", "chunk_overlap", "top_k", "bm25_weight")},
+    }
+    report = build_report(results, meta)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = f"{eval_set.stem}-{settings.backend}-{split}"
+    old = json.loads(baseline.read_text(encoding="utf-8")) if baseline.exists() else None
+    diff = diff_against(report, old) if old else None
+    plots = write_plots(report, out_dir, stem)
+    write_json(report, out_dir / f"{stem}.json")
+    write_markdown(report, diff, plots, out_dir / f"{stem}.md")
+    out.print(markdown_table({"all": report["overall"], **report["by_split"]}), highlight=False)
+    out.print(f"report: {out_dir / (stem + '.md')}", highlight=False)
+    if diff:
+        out.print(f"vs baseline: better {diff['better'] or '-'}; worse {diff['worse'] or '-'}", highlight=False)
+    if update_baseline:
+        write_json(report, baseline)
+        out.print(f"baseline updated: {baseline}")
+    if check:
+        if old is None:
+            err.print(f"[red]error:[/] no baseline at {baseline}")
+            raise typer.Exit(1)
+        failures = check_against(report, old, tolerance)
+        for failure in failures:
+            err.print(f"[red]regression:[/] {failure}")
+        if failures:
+            raise typer.Exit(1)
+        out.print("eval check passed: no headline metric fell below the baseline")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address (env NEWS_ASSISTANT_HOST; default 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (env NEWS_ASSISTANT_PORT; default 7860).")] = None,
+    data_dir: DataDir = None,
+    collection: Collection = None,
+    backend: Annotated[str | None, typer.Option(help="extractive | openai (env NEWS_ASSISTANT_BACKEND).")] = None,
+    force_insecure: Annotated[
+        bool, typer.Option("--force-insecure", help="Serve on a non-loopback address even without an auth token.")
+    ] = False,
+    verbose: Verbose = False,
+) -> None:
+    """Serve the browser chat (/) and the HTTP API (/api, OpenAI-compatible /v1) in one process."""
+    from assistant import server as serving  # the server stack loads only for `serve`
+
+    setup_logging(verbose)
+    assistant = _assistant(data_dir, collection, host=host, port=port, backend=backend)
+    refusal = serving.bind_refusal(assistant.settings, force_insecure)
+    if refusal:
+        err.print(f"[red]error:[/] {escape(refusal)}")
+        raise typer.Exit(2)
+    settings = assistant.settings
+    if force_insecure and settings.auth_token is None:
+        err.print(f"[yellow]warning:[/] serving on {escape(settings.host)} without an access token (--force-insecure)")
+    err.print(f"news-assistant: chat and API on http://{escape(settings.host)}:{settings.port}/", highlight=False)
+    try:
+        serving.serve(assistant, log_level="info" if verbose else "warning")
+    except StoreUnavailable as exc:
+        err.print(f"[red]error:[/] {escape(str(exc))}")
+        raise typer.Exit(2) from None
 
 
 def main() -> None:

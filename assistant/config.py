@@ -40,7 +40,7 @@ class Settings(BaseSettings):
     # --- retrieval
     top_k: int = Field(default=6, ge=1, le=50)  # passages handed to the answerer
     candidates: int = Field(default=40, ge=5, le=500)  # per retriever, before fusion
-    bm25_weight: float = Field(default=0.6, ge=0.0, le=1.0)  # weight of BM25 in the fusion; rest is vector
+    bm25_weight: float = Field(default=0.2, ge=0.0, le=1.0)  # BM25 share of the fused score (eval/fusion.py)
 
     # --- answering
     backend: Backend = "extractive"

@@ -42,6 +42,11 @@ def load_tokenizer(max_length: int = MODEL_WINDOW) -> Tokenizer:
     return tokenizer
 
 
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
+    return (vectors / np.clip(norms, 1e-12, None)).astype(np.float32)
+
+
 class MiniLMEmbedding(BaseEmbedding):
     """A llama-index `BaseEmbedding`, so it plugs into any LlamaIndex pipeline, plus `embed()` for numpy batches."""
 
@@ -82,8 +87,19 @@ class MiniLMEmbedding(BaseEmbedding):
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """Unit-length float32 vectors, shape (len(texts), 384). Texts beyond 254 pieces are truncated."""
+        return self.embed_with_spans(texts, [[] for _ in texts])[0]
+
+    def embed_with_spans(
+        self, texts: list[str], spans: list[list[tuple[int, int]]]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Embed texts and, from the same forward pass, the character spans given for each text.
+
+        A span's vector is the mean of the token states inside it ("late chunking"): the sentences of a
+        passage get vectors that know their context, for no extra model time. Embedding each sentence on its
+        own would cost a second pass over every token at ingest, or ~0.5 s per question at query time.
+        """
         if not texts:
-            return np.zeros((0, DIMENSIONS), dtype=np.float32)
+            return np.zeros((0, DIMENSIONS), dtype=np.float32), []
         encodings = self._tokenizer.encode_batch(texts)
         ids = np.asarray([e.ids for e in encodings], dtype=np.int64)
         mask = np.asarray([e.attention_mask for e in encodings], dtype=np.int64)
@@ -95,8 +111,19 @@ class MiniLMEmbedding(BaseEmbedding):
             hidden = self._session.run(None, feeds)[0]
         weights = mask[..., None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
-        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+        span_vectors = []
+        for i, (encoding, text_spans) in enumerate(zip(encodings, spans, strict=True)):
+            if not text_spans:
+                span_vectors.append(np.zeros((0, DIMENSIONS), dtype=np.float32))
+                continue
+            offsets = np.asarray(encoding.offsets)  # (tokens, 2) character offsets; (0, 0) for specials
+            real = np.asarray(encoding.attention_mask, dtype=bool) & (offsets[:, 1] > offsets[:, 0])
+            rows = []
+            for start, end in text_spans:
+                inside = real & (offsets[:, 0] >= start) & (offsets[:, 1] <= end)
+                rows.append(hidden[i][inside].mean(axis=0) if inside.any() else pooled[i])
+            span_vectors.append(_unit(np.asarray(rows, dtype=np.float32)))
+        return _unit(pooled), span_vectors
 
     # --- llama-index interface
     def _get_query_embedding(self, query: str) -> list[float]:

@@ -9,13 +9,16 @@ is fetched from Chroma when only BM25 found it), so the fusion never compares a 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import numpy as np
 
 from assistant.embedding import MiniLMEmbedding
-from assistant.store import Store
+from assistant.store import Store, StoreUnavailable
 from assistant.types import Filters, Passage
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -46,7 +49,13 @@ class HybridRetriever:
         lexical = self.store.lexical
         bm25_scores = lexical.scores(query, filters)
         lexical_hits = lexical.top(bm25_scores, self.candidates)
-        vector_hits = self.store.vectors.search(query_embedding, self.candidates, filters)
+        try:
+            vector_hits = self.store.vectors.search(query_embedding, self.candidates, filters)
+        except StoreUnavailable:
+            raise
+        except Exception as exc:  # e.g. the embedded store being rewritten by a concurrent ingest process
+            log.warning("vector search failed, answering from BM25 alone: %s", exc)
+            vector_hits = []
         mode = "hybrid" if vector_hits else "lexical"
 
         ids = list(dict.fromkeys([i for i, _ in lexical_hits] + [i for i, _ in vector_hits]))
@@ -55,7 +64,12 @@ class HybridRetriever:
         cosine = dict(vector_hits)
         missing = [i for i in ids if i not in cosine]
         if missing and vector_hits:
-            for chunk_id, vector in self.store.vectors.embeddings(missing).items():
+            try:
+                fetched = self.store.vectors.embeddings(missing)
+            except Exception as exc:
+                log.warning("could not fetch embeddings of BM25 candidates: %s", exc)
+                fetched = {}
+            for chunk_id, vector in fetched.items():
                 cosine[chunk_id] = float(vector @ query_embedding)
         bm25 = np.asarray([lexical.score_of(bm25_scores, i) for i in ids], dtype=np.float32)
         bm25_norm = bm25 / bm25.max() if bm25.max() > 0 else bm25

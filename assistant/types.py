@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -57,6 +58,7 @@ class Passage:
     score: float = 0.0  # fused
     bm25: float = 0.0
     cosine: float | None = None
+    sentence_vectors: Any = None  # np.ndarray (sentences x 384) aligned with sentence_spans(text), if embedded
 
 
 class Filters(BaseModel):

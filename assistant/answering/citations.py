@@ -10,11 +10,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.answering.text import fold, sentence_spans, words
+from assistant.answering.text import fold, words
 from assistant.store.lexical import analyze
+from assistant.text import sentence_spans
 from assistant.types import Citation, Passage
 
 MARKER = re.compile(r"\s*\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]")
+# Markers written after the full stop ("... Belgrade. [2] Next ..."): moved before it, or the sentences merge.
+_MARKERS_AFTER_STOP = re.compile(r"([.!?]+)((?:\s*\[\d{1,3}(?:\s*,\s*\d{1,3})*\])+)")
 ABSTAIN_TEXT = "The articles don't say."
 
 
@@ -85,8 +88,9 @@ def check_generated(answer: str, passages: list[Passage]) -> CheckedAnswer:
     removed: list[int] = []
     citations: list[Citation] = []
     by_passage: dict[int, int] = {}  # passage index -> citation n
-    for start, end in sentence_spans(answer.strip()):
-        sentence = answer.strip()[start:end]
+    answer = _MARKERS_AFTER_STOP.sub(lambda m: m.group(2) + m.group(1), answer.strip())
+    for start, end in sentence_spans(answer):
+        sentence = answer[start:end]
         cited = []
         for match in MARKER.finditer(sentence):
             for number in match.group(1).split(","):

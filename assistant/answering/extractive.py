@@ -1,63 +1,99 @@
 """The default, offline backend: answer with the article's own sentences, cited, or abstain.
 
 Faithful by construction: every sentence of the answer is a verbatim span of a retrieved passage.
-Sentences are scored against the question semantically (MiniLM cosine) and lexically (idf-weighted coverage
-of the question's terms), and the answer must carry evidence of the right kind. Abstention is decided from
-that answer-level evidence, not from a similarity threshold (unanswerable questions retrieve passages just as
-similar as answerable ones do): the sentence must mention the question's names, cover its topic, and hold the
-kind of answer asked for (a number for "how much", a date for "when", a name for "who", a statement for
-"what did X say").
+
+Each sentence of the retrieved passages is described by evidence features: semantic similarity to the
+question (MiniLM, from vectors computed at ingest), idf-weighted coverage of the question's terms, whether the
+question's names appear in the sentence, its neighbours and its article, and whether it carries new
+information of the kind asked for (a number for "how much", a date for "when", a name for "who", a statement
+for "what did X say"). A logistic model, fitted on the dev split of the eval set by `eval/fit_extractive.py`
+(weights in `assistant/resources/extractive_model.json`), turns them into the probability that the sentence
+answers the question. The best sentence answers when that probability clears a threshold; otherwise the
+answerer abstains. This is answer-level evidence: unanswerable questions retrieve passages just as similar as
+answerable ones do, so no similarity threshold can tell them apart.
 """
 
 from __future__ import annotations
 
+import functools
+import json
+import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
 from assistant.answering.citations import ABSTAIN_TEXT, make_citation
-from assistant.answering.text import (
-    FRAME_WORDS,
-    Question,
-    analyze_question,
-    entity_in,
-    fold,
-    sentence_spans,
-    words,
-)
+from assistant.answering.text import FRAME_WORDS, Question, analyze_question, entity_in, has_say_verb
 from assistant.embedding import MiniLMEmbedding
+from assistant.resources import RESOURCES_DIR
 from assistant.store.lexical import analyze
+from assistant.text import fold, sentence_spans, words
 from assistant.types import Citation, Passage
+
+MODEL_PATH = RESOURCES_DIR / "extractive_model.json"
+# Further sentences come from the best sentence's article; another article's sentence must be nearly as good
+# (two-article questions), because a citation into an unrelated article is worse than a shorter answer.
+OTHER_ARTICLE_RATIO = 0.95
+KINDS = ("quote", "number", "date", "who", "fact")
+FEATURES = (
+    "lexical",
+    "window_lexical",
+    "topic",
+    "lexical_gap",
+    "entities_sentence",
+    "entities_window",
+    "entities_article",
+    "primary_in_window",
+    "no_entities",
+    "type_sentence",
+    "type_window",
+    "semantic",
+    "semantic_gap",
+    "passage_score",
+    "passage_rank",
+    "lead_sentence",
+    "quote_marks",
+    "say_verb",
+    *(f"type_sentence*{k}" for k in KINDS),
+    *(f"semantic*{k}" for k in KINDS),
+)
 
 
 @dataclass(frozen=True)
-class ExtractiveParams:
-    """Weights and thresholds, tuned on the dev split of eval/sets (never on the test split)."""
+class ScoringModel:
+    weights: dict[str, float]
+    bias: float
+    threshold: float  # answer when the best sentence's probability reaches it
+    extra_ratio: float  # further sentences must reach this share of the best probability
 
-    w_semantic: float = 0.40
-    w_lexical: float = 0.35
-    w_entities: float = 0.15
-    w_passage: float = 0.10
-    type_bonus: float = 0.10
-    semantic_candidates: int = 24  # sentences embedded per question (the rest are lexically hopeless)
-    min_topic_coverage: float = 0.5  # idf-weighted share of the non-name terms found near the sentence
-    extra_sentence_ratio: float = 0.85  # further sentences must score this close to the best
+    @classmethod
+    def load(cls, path: Path = MODEL_PATH) -> ScoringModel:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return cls(data["weights"], data["bias"], data["threshold"], data["extra_ratio"])
+
+    def probability(self, features: dict[str, float]) -> float:
+        z = self.bias + sum(self.weights.get(name, 0.0) * value for name, value in features.items())
+        return 1.0 / (1.0 + math.exp(-max(min(z, 30.0), -30.0)))
+
+
+@functools.cache
+def default_model() -> ScoringModel:
+    return ScoringModel.load()
 
 
 @dataclass
 class Candidate:
     passage_index: int
+    span_index: int
     start: int
     end: int
     text: str
-    window: str  # sentence with its neighbours and the headline: where names and attributions are looked up
-    lexical: float = 0.0
-    entities: float = 0.0
-    semantic: float = 0.0
-    type_ok: bool = False
-    score: float = 0.0
-    supported: bool = False
+    window: str  # the sentence with its neighbours and the headline: where names and attributions show up
+    lead: bool
+    features: dict[str, float] = field(default_factory=dict)
+    probability: float = 0.0
 
 
 @dataclass
@@ -74,107 +110,112 @@ class ExtractiveAnswerer:
         embedder: MiniLMEmbedding,
         idf: Callable[[str], float],
         max_sentences: int = 3,
-        params: ExtractiveParams | None = None,
+        model: ScoringModel | None = None,
     ) -> None:
         self.embedder = embedder
         self.idf = idf
         self.max_sentences = max_sentences
-        self.params = params or ExtractiveParams()
+        self.model = model or default_model()
 
     def answer(self, question: str, passages: list[Passage], query_embedding: np.ndarray) -> ExtractiveResult:
-        q = analyze_question(question)
-        candidates = self._candidates(passages)
+        candidates = self.candidates(question, passages, query_embedding)
         if not candidates:
             return ExtractiveResult(ABSTAIN_TEXT, True, [], [])
-        self._score(q, candidates, passages, query_embedding)
-        ranked = sorted(candidates, key=lambda c: -c.score)
-        chosen: list[Candidate] = []
-        seen: set[str] = set()
-        for cand in ranked:
-            if not cand.supported:
-                continue
-            key = fold(cand.text)
-            if key in seen:
-                continue
-            if chosen and cand.score < self.params.extra_sentence_ratio * chosen[0].score:
-                break
-            chosen.append(cand)
-            seen.add(key)
-            if len(chosen) >= self.max_sentences:
-                break
-        if not chosen:
+        ranked = sorted(candidates, key=lambda c: -c.probability)
+        best = ranked[0].probability
+        if best < self.model.threshold:
             return ExtractiveResult(ABSTAIN_TEXT, True, [], self._closest(ranked, passages))
+        top = ranked[0]
+        chosen: list[Candidate] = [top]
+        seen: set[str] = {fold(top.text)}
+        for cand in ranked[1:]:
+            if len(chosen) >= self.max_sentences or cand.probability < max(
+                self.model.threshold, self.model.extra_ratio * best
+            ):
+                break
+            same_article = passages[cand.passage_index].article_id == passages[top.passage_index].article_id
+            key = fold(cand.text)
+            if key not in seen and (same_article or cand.probability >= OTHER_ARTICLE_RATIO * best):
+                chosen.append(cand)
+                seen.add(key)
         citations = []
         parts = []
         for n, cand in enumerate(chosen, start=1):
-            passage = passages[cand.passage_index]
-            citations.append(make_citation(n, passage, cand.start, cand.end, cand.score))
+            citations.append(make_citation(n, passages[cand.passage_index], cand.start, cand.end, cand.probability))
             parts.append(f"{cand.text} [{n}]")
         return ExtractiveResult(" ".join(parts), False, citations, [])
 
-    # --- steps
-    @staticmethod
-    def _candidates(passages: list[Passage]) -> list[Candidate]:
-        out = []
-        for i, passage in enumerate(passages):
-            spans = sentence_spans(passage.text)
-            for j, (start, end) in enumerate(spans):
-                sentence = passage.text[start:end]
-                if len(sentence) < 25 or len(words(sentence)) < 5:
-                    continue  # "Bonus video:" and other debris
-                prev_text = passage.text[spans[j - 1][0] : spans[j - 1][1]] if j > 0 else ""
-                next_text = passage.text[spans[j + 1][0] : spans[j + 1][1]] if j + 1 < len(spans) else ""
-                window = f"{passage.title}\n{prev_text}\n{sentence}\n{next_text}"
-                out.append(Candidate(i, start, end, sentence, window))
-        return out
+    def candidates(self, question: str, passages: list[Passage], query_embedding: np.ndarray) -> list[Candidate]:
+        """Every sentence of the passages with its features and probability (also what the fitting script uses)."""
+        q = analyze_question(question)
+        candidates = _split(passages)
+        if candidates:
+            self._featurise(q, candidates, passages, query_embedding)
+            for cand in candidates:
+                cand.probability = self.model.probability(cand.features)
+        return candidates
 
-    def _score(
-        self, q: Question, candidates: list[Candidate], passages: list[Passage], query_embedding: np.ndarray
-    ) -> None:
-        p = self.params
-        frame = {t for t in analyze([" ".join(FRAME_WORDS)])[0]}
+    def _semantic(self, candidates: list[Candidate], passages: list[Passage], query: np.ndarray) -> list[float]:
+        scores: list[float | None] = []
+        for cand in candidates:
+            vectors = passages[cand.passage_index].sentence_vectors
+            scores.append(float(vectors[cand.span_index] @ query) if vectors is not None else None)
+        missing = [i for i, s in enumerate(scores) if s is None]
+        if missing:  # chunks embedded before sentence vectors existed, or still waiting for embedding
+            vectors = self.embedder.embed([candidates[i].text for i in missing])
+            for i, vector in zip(missing, vectors, strict=True):
+                scores[i] = float(vector @ query)
+        return [float(s) for s in scores]  # type: ignore[arg-type]
+
+    def _featurise(self, q: Question, candidates: list[Candidate], passages: list[Passage], query: np.ndarray) -> None:
+        frame = set(analyze([" ".join(FRAME_WORDS)])[0])
         q_terms = [t for t in dict.fromkeys(analyze([q.text])[0]) if t not in frame]
         entity_terms = set(analyze([" ".join(q.entities)])[0]) if q.entities else set()
         topic_terms = [t for t in q_terms if t not in entity_terms]
         weights = {t: self.idf(t) for t in q_terms}
         total = sum(weights.values()) or 1.0
         topic_total = sum(weights[t] for t in topic_terms) or 1.0
-        top_passage = max((ps.score for ps in passages), default=1.0) or 1.0
-        passage_words = [{fold(w) for w in words(ps.title + " " + ps.text)} for ps in passages]
+        top_passage = max((p.score for p in passages), default=1.0) or 1.0
+        article_words = [{fold(w) for w in words(p.title + " " + p.text)} for p in passages]
+        primary = q.speaker if q.speaker in q.entities else (q.entities[0] if q.entities else None)
 
-        for cand in candidates:
-            sentence_terms = set(analyze([cand.text])[0])
-            window_terms = set(analyze([cand.window])[0])
-            cand.lexical = sum(weights[t] for t in q_terms if t in sentence_terms) / total
-            topic = sum(weights[t] for t in topic_terms if t in window_terms) / topic_total if topic_terms else 1.0
+        sentence_terms = analyze([c.text for c in candidates])
+        window_terms = analyze([c.window for c in candidates])
+        semantic = self._semantic(candidates, passages, query)
+        for cand, s_terms, w_terms, sem in zip(candidates, sentence_terms, window_terms, semantic, strict=True):
+            s_set, w_set = set(s_terms), set(w_terms)
             window_words = {fold(w) for w in words(cand.window)}
             sentence_words = {fold(w) for w in words(cand.text)}
-            if q.entities:
-                in_window = [entity_in(e, window_words) for e in q.entities]
-                in_article = all(entity_in(e, passage_words[cand.passage_index]) for e in q.entities)
-                cand.entities = (sum(in_window) + sum(entity_in(e, sentence_words) for e in q.entities)) / (
-                    2 * len(q.entities)
-                )
-                names_ok = in_article and any(in_window)
-                if q.kind == "quote" and q.speaker and q.speaker in q.entities:
-                    names_ok = names_ok and entity_in(q.speaker, window_words)
-            else:
-                cand.entities = 0.0
-                names_ok = True
-            cand.type_ok = q.answer_type_ok(cand.text if q.kind != "quote" else cand.window)
-            cand.supported = names_ok and cand.type_ok and topic >= p.min_topic_coverage
-            cand.score = (
-                p.w_lexical * cand.lexical
-                + p.w_entities * cand.entities
-                + p.w_passage * passages[cand.passage_index].score / top_passage
-                + (p.type_bonus if cand.type_ok else 0.0)
-            )
-        # Embed only the sentences that could still win: semantic similarity is the costly signal.
-        shortlist = sorted(candidates, key=lambda c: -c.score)[: p.semantic_candidates]
-        vectors = self.embedder.embed([c.text for c in shortlist])
-        for cand, vector in zip(shortlist, vectors, strict=True):
-            cand.semantic = float(vector @ query_embedding)
-            cand.score += p.w_semantic * cand.semantic
+            n_entities = len(q.entities) or 1
+            type_sentence = float(q.answer_type_ok(cand.text))
+            f = {
+                "lexical": sum(weights[t] for t in q_terms if t in s_set) / total,
+                "window_lexical": sum(weights[t] for t in q_terms if t in w_set) / total,
+                "topic": sum(weights[t] for t in topic_terms if t in w_set) / topic_total if topic_terms else 1.0,
+                "entities_sentence": sum(entity_in(e, sentence_words) for e in q.entities) / n_entities,
+                "entities_window": sum(entity_in(e, window_words) for e in q.entities) / n_entities,
+                "entities_article": sum(entity_in(e, article_words[cand.passage_index]) for e in q.entities)
+                / n_entities,
+                "primary_in_window": float(primary is not None and entity_in(primary, window_words)),
+                "no_entities": float(not q.entities),
+                "type_sentence": type_sentence,
+                "type_window": float(q.answer_type_ok(cand.window)),
+                "semantic": sem,
+                "passage_score": passages[cand.passage_index].score / top_passage,
+                "passage_rank": 1.0 / (1 + cand.passage_index),
+                "lead_sentence": float(cand.lead),
+                "quote_marks": float(any(m in cand.text for m in '"“”')),
+                "say_verb": float(has_say_verb(cand.text)),
+            }
+            for k in KINDS:
+                f[f"type_sentence*{k}"] = type_sentence * (q.kind == k)
+                f[f"semantic*{k}"] = sem * (q.kind == k)
+            cand.features = f
+        best_lexical = max(c.features["lexical"] for c in candidates)
+        best_semantic = max(c.features["semantic"] for c in candidates)
+        for cand in candidates:
+            cand.features["lexical_gap"] = cand.features["lexical"] - best_lexical
+            cand.features["semantic_gap"] = cand.features["semantic"] - best_semantic
 
     @staticmethod
     def _closest(ranked: list[Candidate], passages: list[Passage], n: int = 3) -> list[Citation]:
@@ -184,7 +225,24 @@ class ExtractiveAnswerer:
             if cand.passage_index in used:
                 continue
             used.add(cand.passage_index)
-            out.append(make_citation(len(out) + 1, passages[cand.passage_index], cand.start, cand.end, cand.score))
+            passage = passages[cand.passage_index]
+            out.append(make_citation(len(out) + 1, passage, cand.start, cand.end, cand.probability))
             if len(out) >= n:
                 break
         return out
+
+
+def _split(passages: list[Passage]) -> list[Candidate]:
+    out = []
+    for i, passage in enumerate(passages):
+        spans = sentence_spans(passage.text)
+        for j, (start, end) in enumerate(spans):
+            sentence = passage.text[start:end]
+            if len(sentence) < 25 or len(words(sentence)) < 5:
+                continue  # "Bonus video:" and other debris
+            prev_text = passage.text[spans[j - 1][0] : spans[j - 1][1]] if j > 0 else ""
+            next_text = passage.text[spans[j + 1][0] : spans[j + 1][1]] if j + 1 < len(spans) else ""
+            window = f"{passage.title}\n{prev_text}\n{sentence}\n{next_text}"
+            lead = passage.position == 0 and j == 0
+            out.append(Candidate(i, j, start, end, sentence, window, lead))
+    return out

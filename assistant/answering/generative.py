@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import httpx
 import openai
 
 from assistant.config import Settings
@@ -66,7 +67,8 @@ class OpenAIAnswerer:
             for chunk in response:
                 if chunk.choices and chunk.choices[0].delta and chunk.choices[0].delta.content:
                     yield chunk.choices[0].delta.content
-        except openai.OpenAIError as exc:
+        # A connection that breaks off mid-stream surfaces as a bare httpx error, not an OpenAIError.
+        except (openai.OpenAIError, httpx.HTTPError) as exc:
             raise LLMUnavailable(_describe(exc, self.settings.openai_base_url)) from None
 
     def complete(self, question: str, passages: list[Passage]) -> str:
@@ -91,8 +93,10 @@ class OpenAIAnswerer:
 
 def _describe(exc: Exception, base_url: str | None) -> str:
     where = base_url or "the OpenAI API"
-    if isinstance(exc, openai.APITimeoutError):
+    if isinstance(exc, openai.APITimeoutError | httpx.TimeoutException):
         return f"the language model at {where} timed out"
+    if isinstance(exc, httpx.HTTPError):
+        return f"the connection to the language model at {where} broke off: {type(exc).__name__}"
     if isinstance(exc, openai.APIConnectionError):
         return f"cannot connect to the language model at {where}"
     if isinstance(exc, openai.AuthenticationError):

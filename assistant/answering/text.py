@@ -3,127 +3,12 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from typing import Literal
 
+from assistant.text import fold, words
+
 QuestionKind = Literal["quote", "number", "date", "who", "fact"]
-
-_ABBREVIATIONS = {
-    "mr",
-    "mrs",
-    "ms",
-    "dr",
-    "prof",
-    "st",
-    "sr",
-    "jr",
-    "gen",
-    "col",
-    "lt",
-    "sgt",
-    "capt",
-    "gov",
-    "sen",
-    "rep",
-    "rev",
-    "hon",
-    "no",
-    "vs",
-    "etc",
-    "inc",
-    "ltd",
-    "co",
-    "corp",
-    "plc",
-    "jan",
-    "feb",
-    "mar",
-    "apr",
-    "jun",
-    "jul",
-    "aug",
-    "sep",
-    "sept",
-    "oct",
-    "nov",
-    "dec",
-    "u.s",
-    "u.k",
-    "e.g",
-    "i.e",
-    "approx",
-    "dept",
-    "est",
-    "fig",
-    "mt",
-}
-_QUOTES_OPEN = '"“«„'
-_QUOTES_CLOSE = '"”»'
-
-
-def fold(text: str) -> str:
-    """Case- and accent-insensitive form: 'Vučić' and 'Vucic' compare equal."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-
-
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each sentence of `text`.
-
-    A quotation is kept whole with its attribution: in `"X is strong. But we are not weak," said Vučić.` the
-    statement and the speaker land in one span, which is what a "what did Vučić say" answer must cite.
-    Quote state resets at paragraph breaks (news copy often omits the closing quote of a paragraph).
-    """
-    spans: list[tuple[int, int]] = []
-    start = 0
-    in_quote = False
-    n = len(text)
-    i = 0
-    while i < n:
-        c = text[i]
-        if c == "\n":
-            in_quote = False
-            if text[start:i].strip():
-                spans.append((start, i))
-            start = i + 1
-        elif c in _QUOTES_OPEN and (c != '"' or not in_quote):
-            in_quote = True if c != '"' else (i == 0 or not text[i - 1].isalnum())
-        elif c in _QUOTES_CLOSE and in_quote:
-            in_quote = False
-        elif c in ".!?" and not in_quote:
-            j = i + 1
-            while j < n and text[j] in ".!?\"”'’)":
-                j += 1
-            if j >= n or (text[j] == " " and j + 1 < n and (text[j + 1].isupper() or text[j + 1] in _QUOTES_OPEN)):
-                word = re.search(r"([\w.]+)$", text[start:i])
-                if c == "." and word and (word.group(1).casefold() in _ABBREVIATIONS or len(word.group(1)) == 1):
-                    i += 1
-                    continue
-                spans.append((start, j))
-                start = j + 1
-                i = j
-                continue
-        i += 1
-    if text[start:].strip():
-        spans.append((start, n))
-    # trim whitespace inside spans
-    out = []
-    for s, e in spans:
-        while s < e and text[s].isspace():
-            s += 1
-        while e > s and text[e - 1].isspace():
-            e -= 1
-        if e > s:
-            out.append((s, e))
-    return out
-
-
-_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
-
-
-def words(text: str) -> list[str]:
-    return _WORD.findall(text)
 
 
 def _common_prefix(a: str, b: str) -> int:
@@ -269,20 +154,37 @@ _DATE = re.compile(
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'’-]+", re.U)
 
 
+_NUMERIC = re.compile(
+    r"(?<![\w.])[£$€]?\d[\d,.]*(?:\s?(?:bn|m|k|%|per cent|percent|million|billion|trillion))?(?![\w])"
+    r"|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|"
+    r"hundred|thousand|million|billion|dozen|half|double|doubled|tripled|halved)\b",
+    re.I,
+)
+_YEAR = re.compile(r"^(1[89]\d\d|20\d\d)$")
+
+
 def has_say_verb(text: str) -> bool:
     return bool(_SAY_VERBS.search(text)) or any(q in text for q in '"“”')
 
 
-def has_number(text: str) -> bool:
-    return bool(_NUMBER.search(text))
+def new_numbers(text: str, question: str) -> list[str]:
+    """Quantities in `text` the question does not already contain (a bare year is a date, not an amount)."""
+    asked = {m.group(0).casefold() for m in _NUMERIC.finditer(question)}
+    return [
+        m.group(0)
+        for m in _NUMERIC.finditer(text)
+        if m.group(0).casefold() not in asked and not _YEAR.match(m.group(0))
+    ]
 
 
-def has_date(text: str) -> bool:
-    return bool(_DATE.search(text))
+def new_dates(text: str, question: str) -> list[str]:
+    asked = {m.group(0).casefold() for m in _DATE.finditer(question)}
+    return [m.group(0) for m in _DATE.finditer(text) if m.group(0).casefold() not in asked]
 
 
-def has_name(text: str, exclude: set[str]) -> bool:
-    return any(fold(m.group(0)) not in exclude for m in _NAME.finditer(text))
+def new_names(text: str, question: str) -> list[str]:
+    asked = {fold(w) for w in words(question)}
+    return [m.group(0) for m in _NAME.finditer(text) if fold(m.group(0)) not in asked]
 
 
 @dataclass(frozen=True)
@@ -292,16 +194,16 @@ class Question:
     entities: list[str] = field(default_factory=list)  # names in the question ("Vučić", "Turkish")
     speaker: str | None = None  # for "what did X say ..."
 
-    def answer_type_ok(self, window: str) -> bool:
-        """Does the text carry the kind of answer asked for?"""
+    def answer_type_ok(self, text: str) -> bool:
+        """Does the text carry new information of the kind asked for (not just the question's own words)?"""
         if self.kind == "quote":
-            return has_say_verb(window)
+            return has_say_verb(text)
         if self.kind == "number":
-            return has_number(window)
+            return bool(new_numbers(text, self.text))
         if self.kind == "date":
-            return has_date(window)
+            return bool(new_dates(text, self.text))
         if self.kind == "who":
-            return has_name(window, {fold(w) for e in self.entities for w in words(e)})
+            return bool(new_names(text, self.text))
         return True
 
 
@@ -314,8 +216,8 @@ _QUOTE_Q = re.compile(
 _QUOTE_Q2 = re.compile(r"\b(?i:according to) (?P<who>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)*)", re.U)
 _NUMBER_Q = re.compile(
     r"\bhow (much|many|big|large|long|far|old|high|low|often|fast|heavy|tall)\b|\bby how\b|"
-    r"\bwhat (percentage|proportion|share|fraction)\b|\bwhat (was|is|were|are|will be) the "
-    r"(\w+ )?(number|amount|price|cost|total|rate|percentage|share|figure|value|size|sum|fee|fine|salary|"
+    r"\bwhat (percentage|proportion|share|fraction)\b|\bwhat (was|is|were|are|will be) (the|its|their|his|her) "
+    r"([\w-]+ ){0,3}(number|amount|price|cost|total|rate|percentage|share|figure|value|size|sum|fee|fine|salary|"
     r"budget|score|margin|deficit|surplus|profit|profits|loss|losses|revenue|revenues|sales|turnover|growth)\b",
     re.I,
 )
@@ -333,12 +235,22 @@ def find_entities(question: str) -> list[str]:
     tokens = list(re.finditer(r"[\w'’.-]+", question, re.U))
     entities: list[str] = []
     run: list[str] = []
+    run_is_number = False
     for i, match in enumerate(tokens):
-        word = match.group(0).strip(".'’-")
+        raw = match.group(0)
+        possessive = bool(re.search(r"['’]s$", raw))
+        word = re.sub(r"['’]s$", "", raw).strip(".'’-")
         is_name = word[:1].isupper() and fold(word) not in _QUESTION_WORDS and not (i == 0 and word.isalpha())
         is_number = bool(re.fullmatch(r"\d[\d,.]*", word))
+        if run and (is_number != run_is_number):  # "Hendrix 1965 Fender": a name, a number, a name
+            entities.append(" ".join(run))
+            run = []
         if is_name or is_number:
             run.append(word)
+            run_is_number = is_number
+            if possessive:  # "Dublin's Media Lab": two things
+                entities.append(" ".join(run))
+                run = []
             continue
         if run:
             entities.append(" ".join(run))

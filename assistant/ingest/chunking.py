@@ -6,6 +6,7 @@ counts tiktoken tokens, which the MiniLM window does not care about, and would d
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from llama_index.core.node_parser import SentenceSplitter
@@ -14,11 +15,25 @@ from assistant.embedding import MODEL_WINDOW
 from assistant.types import Article, Chunk
 
 SPECIAL_TOKENS = 2  # [CLS] and [SEP]
+EMBED_FORMAT = "title+text+sentences-v2"  # bump when embed_text() changes: stored vectors then need recomputing
 
 
 def embed_text(title: str, text: str) -> str:
     """What the model reads for a chunk: the headline gives a passage its topic, the path never helps."""
     return f"{title}\n\n{text}"
+
+
+def _locate(text: str, piece: str, cursor: int) -> tuple[int, int]:
+    """Where the splitter's piece lies in the article (it may have collapsed whitespace)."""
+    start = text.find(piece, cursor)
+    if start < 0:
+        start = text.find(piece)
+    if start >= 0:
+        return start, start + len(piece)
+    match = re.compile(r"\s+".join(map(re.escape, piece.split()))).search(text)
+    if match is None:  # cannot happen with SentenceSplitter; never cite offsets we do not know
+        raise ValueError("chunk text not found in its article")
+    return match.start(), match.end()
 
 
 class Chunker:
@@ -48,11 +63,9 @@ class Chunker:
         chunks: list[Chunk] = []
         cursor = 0
         for position, piece in enumerate(pieces):
-            start = article.text.find(piece, cursor)
-            if start < 0:  # the splitter normalised whitespace; fall back to a search from the start
-                start = max(article.text.find(piece), 0)
-            end = start + len(piece)
+            start, end = _locate(article.text, piece, cursor)
             cursor = start + 1
+            text = article.text[start:end]
             chunks.append(
                 Chunk(
                     id=f"{article.id}-{position:04d}",
@@ -60,8 +73,8 @@ class Chunker:
                     position=position,
                     start=start,
                     end=end,
-                    text=article.text[start:end] if start >= 0 else piece,
-                    embed_text=embed_text(article.title, piece),
+                    text=text,
+                    embed_text=embed_text(article.title, text),
                 )
             )
         return chunks

@@ -16,12 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from assistant.embedding import MiniLMEmbedding
-from assistant.ingest.chunking import Chunker
+from assistant.embedding import MODEL_NAME, MiniLMEmbedding
+from assistant.ingest.chunking import EMBED_FORMAT, Chunker
 from assistant.ingest.readers import MAX_FILE_BYTES, SUPPORTED_SUFFIXES, ReadError, read_articles
 from assistant.store import Store
 from assistant.store.manifest import Manifest
 from assistant.store.vectors import VectorIndex
+from assistant.text import sentence_spans
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,10 @@ class SourceFile:
     source: str
 
 
+# Folder documentation next to the articles (the BBC corpus ships a README.TXT): never news.
+NOT_ARTICLES = {"README", "LICENSE", "LICENCE", "CHANGELOG", "NOTICE"}
+
+
 def discover(paths: Iterable[Path]) -> tuple[list[SourceFile], list[str], list[Path]]:
     """Supported files below `paths` (sorted), unsupported ones (counted as skipped), and the folder roots."""
     found: list[SourceFile] = []
@@ -99,7 +104,7 @@ def discover(paths: Iterable[Path]) -> tuple[list[SourceFile], list[str], list[P
             if any(part.startswith(".") for part in rel_parts):
                 continue  # .git, .DS_Store and friends
             rel = "/".join(rel_parts)
-            if file.suffix.lower() not in SUPPORTED_SUFFIXES:
+            if file.suffix.lower() not in SUPPORTED_SUFFIXES or file.stem.upper() in NOT_ARTICLES:
                 skipped.append(rel)
                 continue
             category = rel_parts[-2] if len(rel_parts) >= 3 else None
@@ -118,6 +123,11 @@ class IngestPipeline:
         self.chunker = chunker
         self.batch_size = batch_size
 
+    @property
+    def fingerprint(self) -> str:
+        """What the stored chunks and vectors depend on; a change means re-indexing."""
+        return f"{MODEL_NAME}/chunks-{self.chunker.chunk_size}-{self.chunker.chunk_overlap}/{EMBED_FORMAT}"
+
     def run(self, paths: Iterable[Path], *, prune: bool = False, progress: Progress | None = None) -> IngestSummary:
         progress = progress or NoProgress()
         started = time.perf_counter()
@@ -126,6 +136,7 @@ class IngestPipeline:
         summary.files = len(files) + len(skipped)
         summary.skipped = len(skipped)
         manifest = self.store.manifest
+        self.store.ensure_fingerprint(self.fingerprint)
         generation = manifest.generation
         known = manifest.file_hashes()
         doomed_chunks: list[str] = []
@@ -247,13 +258,19 @@ class IngestPipeline:
         done = 0
         for i in range(0, len(pending), self.batch_size):
             batch = pending[i : i + self.batch_size]
-            vectors = self.embedder.embed([row.embed_text for row in batch])
+            # Sentence vectors come from the same pass (late chunking); the answerer scores sentences with them.
+            offsets = [len(row.embed_text) - len(row.text) for row in batch]
+            spans = [
+                [(start + offset, end + offset) for start, end in sentence_spans(row.text)]
+                for row, offset in zip(batch, offsets, strict=True)
+            ]
+            vectors, sentence_vectors = self.embedder.embed_with_spans([row.embed_text for row in batch], spans)
             self.store.vectors.upsert(
                 [row.id for row in batch],
                 vectors,
                 [VectorIndex.metadata(row.category, row.source, row.date, row.article_id) for row in batch],
             )
-            self.store.manifest.mark_embedded([row.id for row in batch])
+            self.store.manifest.mark_embedded([row.id for row in batch], sentence_vectors=sentence_vectors)
             done += len(batch)
             progress.advance(len(batch))
         progress.finish()

@@ -154,7 +154,9 @@ def parse_markdown(text: str) -> Iterator[RawArticle]:
 
 class _HTMLArticleParser(HTMLParser):
     _SKIP = frozenset({"script", "style", "nav", "footer", "header", "aside", "noscript", "form", "svg", "template"})
-    _BLOCK = frozenset({"p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "article", "section", "tr"})
+    _BLOCK = frozenset(
+        {"p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "article", "section", "tr"}
+    )
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)

@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from assistant.types import Article, Chunk
 
 SCHEMA = """
@@ -39,11 +41,15 @@ CREATE INDEX IF NOT EXISTS docs_file ON docs(file);
 CREATE TABLE IF NOT EXISTS chunks (
     id TEXT PRIMARY KEY, article_id TEXT NOT NULL, position INTEGER NOT NULL,
     start INTEGER NOT NULL, "end" INTEGER NOT NULL, text TEXT NOT NULL, embed_text TEXT NOT NULL,
-    embedded INTEGER NOT NULL DEFAULT 0
+    embedded INTEGER NOT NULL DEFAULT 0,
+    sentence_vectors BLOB           -- float16 (sentences x 384), in sentence_spans(text) order
 );
 CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
 CREATE INDEX IF NOT EXISTS chunks_pending ON chunks(embedded) WHERE embedded = 0;
 """
+
+
+SENTENCE_DTYPE = np.float16  # half precision: 0.001 cosine error, half the bytes
 
 
 @dataclass(frozen=True)
@@ -61,11 +67,18 @@ class ChunkRow:
     category: str | None
     date: str | None
     url: str | None
+    sentence_blob: bytes | None = None
+
+    @property
+    def sentence_vectors(self) -> np.ndarray | None:
+        if not self.sentence_blob:
+            return None
+        return np.frombuffer(self.sentence_blob, dtype=SENTENCE_DTYPE).reshape(-1, 384).astype(np.float32)
 
 
 _CHUNK_SELECT = """
 SELECT c.id, c.article_id, c.position, c.start, c."end", c.text, c.embed_text,
-       a.title, a.path, a.source, a.category, a.date, a.url
+       a.title, a.path, a.source, a.category, a.date, a.url, c.sentence_vectors
 FROM chunks c JOIN articles a ON a.id = c.article_id
 """
 
@@ -258,9 +271,20 @@ class Manifest:
     def all_chunk_ids(self) -> set[str]:
         return {c for (c,) in self.db.execute("SELECT id FROM chunks")}
 
-    def mark_embedded(self, chunk_ids: Sequence[str], embedded: bool = True) -> None:
+    def mark_embedded(
+        self, chunk_ids: Sequence[str], embedded: bool = True, sentence_vectors: Sequence[np.ndarray] | None = None
+    ) -> None:
         with self.transaction() as db:
-            db.executemany("UPDATE chunks SET embedded = ? WHERE id = ?", [(int(embedded), c) for c in chunk_ids])
+            if sentence_vectors is None:
+                db.executemany("UPDATE chunks SET embedded = ? WHERE id = ?", [(int(embedded), c) for c in chunk_ids])
+            else:
+                db.executemany(
+                    "UPDATE chunks SET embedded = ?, sentence_vectors = ? WHERE id = ?",
+                    [
+                        (int(embedded), v.astype(SENTENCE_DTYPE).tobytes(), c)
+                        for c, v in zip(chunk_ids, sentence_vectors, strict=True)
+                    ],
+                )
 
     def counts(self) -> dict[str, int]:
         q = self.db.execute

@@ -135,6 +135,7 @@ class Store:
                     date=row.date,
                     url=row.url,
                     also_in=[p for p in paths.get(row.article_id, []) if p != row.path],
+                    sentence_vectors=row.sentence_vectors,
                     **scores,
                 )
             )
@@ -161,3 +162,26 @@ class Store:
 
     def is_empty(self) -> bool:
         return self.manifest.counts()["articles"] == 0
+
+    def reset(self) -> None:
+        """Forget every file, article, chunk and vector of the collection (the files themselves are untouched)."""
+        ids = sorted(self.manifest.all_chunk_ids() | self.vectors.all_ids())
+        with self.manifest.transaction() as db:
+            for table in ("files", "docs", "chunks", "articles"):
+                db.execute(f"DELETE FROM {table}")
+            Manifest.bump_generation(db)
+        self.vectors.delete(ids)
+        self.rebuild_lexical()
+
+    def ensure_fingerprint(self, fingerprint: str) -> bool:
+        """Chunks made with other chunking settings or another model cannot be mixed with new ones: when the
+        fingerprint of the index differs from the current settings, start over. Returns True if it reset."""
+        current = self.manifest.get_meta("fingerprint")
+        reset = current is not None and current != fingerprint and not self.is_empty()
+        if reset:
+            log.warning("index settings changed (%s -> %s): re-indexing the collection", current, fingerprint)
+            self.reset()
+        if current != fingerprint:
+            with self.manifest.transaction() as db:
+                Manifest.set_meta(db, "fingerprint", fingerprint)
+        return reset

@@ -1,0 +1,255 @@
+"""The HTTP API (`/api`, OpenAI-compatible `/v1`) and the app that serves it together with the browser chat.
+
+One `Assistant` per process is shared by every request. Answering blocks (retrieval, ONNX embedding, maybe
+an LLM call), so it runs in worker threads, at most `settings.concurrency` questions at a time; further
+requests wait for a slot instead of oversubscribing the CPU.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from collections.abc import Callable, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import asdict
+from functools import partial
+from typing import Any, TypeVar
+
+import anyio
+import anyio.to_thread
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from assistant import __version__
+from assistant.assistant import Assistant
+from assistant.config import Settings
+from assistant.errors import AssistantError, InvalidFilters, InvalidQuestion
+from assistant.server.openai_compat import (
+    MODEL_NAME,
+    ChatCompletionRequest,
+    ConversationError,
+    chat_completion,
+    completion_chunks,
+    models_list,
+    question_and_history,
+)
+from assistant.store import StoreUnavailable
+from assistant.types import Answer, Filters, Turn
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+ENDPOINTS = {"/api/health", "/api/status", "/api/ask", "/v1/models", "/v1/chat/completions"}
+
+
+class ApiError(Exception):
+    """An error the client can act on, answered as {"error": {"code": ..., "message": ...}}."""
+
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers
+
+
+class AskRequest(BaseModel):
+    """The body of POST /api/ask."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    question: str
+    filters: Filters | None = None
+    history: list[Turn] = Field(default_factory=list, max_length=200)
+
+
+def configured_token(settings: Settings) -> str | None:
+    """The bearer token, or None when auth is off (an empty token counts as off)."""
+    if settings.auth_token is None:
+        return None
+    return settings.auth_token.get_secret_value() or None
+
+
+def _openai_error_type(status: int) -> str:
+    return {401: "authentication_error", 404: "not_found_error", 503: "service_unavailable"}.get(
+        status, "server_error" if status >= 500 else "invalid_request_error"
+    )
+
+
+def error_response(request: Request, status: int, code: str, message: str, headers: dict[str, str] | None = None):
+    """The one error shape; /v1 adds the fields OpenAI clients look for (type, param)."""
+    error: dict[str, Any] = {"code": code, "message": message}
+    if request.url.path.startswith("/v1/"):
+        error |= {"type": _openai_error_type(status), "param": None}
+    return JSONResponse({"error": error}, status_code=status, headers=headers)
+
+
+def _validation_message(errors: list[dict[str, Any]]) -> str:
+    parts = []
+    for error in errors:
+        location = ".".join(str(part) for part in error.get("loc", ()) if part != "body")
+        parts.append(f"{location}: {error.get('msg', 'invalid')}" if location else str(error.get("msg", "invalid")))
+    return "; ".join(parts) or "invalid request"
+
+
+def _validation_code(errors: list[dict[str, Any]]) -> str:
+    """A code for the first problem: what a client would branch on."""
+    if not errors:
+        return "invalid_request"
+    first = errors[0]
+    location = [str(part) for part in first.get("loc", ())]
+    if first.get("type") == "json_invalid":
+        return "invalid_json"
+    if "filters" in location:
+        return "invalid_filter"
+    return {"missing": "missing_field", "extra_forbidden": "unknown_field"}.get(
+        str(first.get("type")), "invalid_request"
+    )
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
+        return error_response(request, exc.status, exc.code, exc.message, exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _request_invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = list(exc.errors())
+        return error_response(request, 422, _validation_code(errors), _validation_message(errors))
+
+    @app.exception_handler(ValidationError)
+    async def _model_invalid(request: Request, exc: ValidationError) -> JSONResponse:
+        errors = [dict(error) for error in exc.errors()]
+        return error_response(request, 422, "invalid_request", _validation_message(errors))
+
+    @app.exception_handler(InvalidQuestion)
+    async def _question_invalid(request: Request, exc: InvalidQuestion) -> JSONResponse:
+        return error_response(request, 422, "invalid_question", str(exc))
+
+    @app.exception_handler(InvalidFilters)
+    async def _filters_invalid(request: Request, exc: InvalidFilters) -> JSONResponse:
+        return error_response(request, 422, "invalid_filter", str(exc))
+
+    @app.exception_handler(AssistantError)
+    async def _assistant_error(request: Request, exc: AssistantError) -> JSONResponse:
+        return error_response(request, 400, "bad_request", str(exc))
+
+    @app.exception_handler(StoreUnavailable)
+    async def _store_unavailable(request: Request, exc: StoreUnavailable) -> JSONResponse:
+        log.error("store unavailable: %s", exc)
+        return error_response(request, 503, "store_unavailable", str(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, f"http_{exc.status_code}")
+        return error_response(request, exc.status_code, code, str(exc.detail), getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # The traceback goes to the server log, never to the client.
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return error_response(request, 500, "internal_error", "internal server error; the server log has details")
+
+
+def create_app(assistant: Assistant, *, with_ui: bool = True) -> FastAPI:
+    """The FastAPI app: /api, /v1 and (unless `with_ui` is False) the Gradio chat mounted at "/"."""
+    settings = assistant.settings
+    limiters: list[anyio.CapacityLimiter] = []  # created on first use: a limiter belongs to the running loop
+
+    def answer_slots() -> anyio.CapacityLimiter:
+        if not limiters:
+            limiters.append(anyio.CapacityLimiter(settings.concurrency))
+        return limiters[0]
+
+    async def in_worker(fn: Callable[[], T]) -> T:
+        return await anyio.to_thread.run_sync(fn, limiter=answer_slots())
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        try:
+            await anyio.to_thread.run_sync(assistant.ensure_seeded)
+        except StoreUnavailable as exc:  # keep serving: /api/health works and requests get a clear 503
+            log.error("could not check or seed the collection at startup: %s", exc)
+        yield
+
+    app = FastAPI(
+        title="news-assistant",
+        version=__version__,
+        summary="Answers questions about news articles, citing the passages. Browser chat at /.",
+        lifespan=lifespan,
+    )
+    _install_error_handlers(app)
+
+    def require_token(request: Request) -> None:
+        expected = configured_token(settings)
+        if expected is None:
+            return
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not secrets.compare_digest(given.strip().encode(), expected.encode()):
+            raise ApiError(401, "unauthorized", "missing or wrong bearer token", {"WWW-Authenticate": "Bearer"})
+
+    authorized = [Depends(require_token)]
+
+    @app.get("/api/health", tags=["api"])
+    def health() -> dict[str, str]:
+        """Liveness: the process answers HTTP. Needs no token."""
+        return {"status": "ok", "version": __version__}
+
+    @app.get("/api/status", tags=["api"], dependencies=authorized)
+    async def status() -> dict[str, Any]:
+        """What the collection holds: articles, chunks, last ingest, categories, sources, date range."""
+        stats = await anyio.to_thread.run_sync(assistant.status)
+        return {**asdict(stats), "fully_embedded": stats.fully_embedded}
+
+    @app.post("/api/ask", tags=["api"], dependencies=authorized)
+    async def ask(body: AskRequest) -> Answer:
+        """Answer a question from the articles (same JSON as `news-assistant ask --json`)."""
+        filters = None if body.filters is None or body.filters.is_empty() else body.filters
+        return await in_worker(partial(assistant.ask, body.question, filters=filters, history=body.history))
+
+    @app.get("/v1/models", tags=["openai"], dependencies=authorized)
+    def models() -> dict[str, Any]:
+        return models_list()
+
+    @app.post("/v1/chat/completions", tags=["openai"], dependencies=authorized, response_model=None)
+    async def chat_completions(body: ChatCompletionRequest) -> JSONResponse | StreamingResponse:
+        """OpenAI chat completions: the last user message is the question, earlier messages the history."""
+        if body.model != MODEL_NAME:
+            raise ApiError(404, "model_not_found", f"unknown model {body.model!r}; this server has {MODEL_NAME!r}")
+        try:
+            question, history = question_and_history(body.messages)
+        except ConversationError as exc:
+            raise ApiError(422, "invalid_request", str(exc)) from None
+        filters = None if body.filters is None or body.filters.is_empty() else body.filters
+        # Answered before the response starts, so a bad question is still a 4xx and not a broken stream.
+        answer = await in_worker(partial(assistant.ask, question, filters=filters, history=history))
+        if not body.stream:
+            return JSONResponse(chat_completion(answer))
+        return StreamingResponse(
+            _server_sent_events(answer), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
+        )
+
+    @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+    @app.api_route("/v1/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+    def unknown_endpoint(request: Request, rest: str) -> None:
+        # Without this, unknown /api and /v1 paths would fall through to the Gradio app and its 404 page.
+        if request.url.path in ENDPOINTS:
+            raise ApiError(405, "method_not_allowed", f"{request.method} is not allowed on {request.url.path}")
+        raise ApiError(404, "not_found", f"no endpoint {request.url.path}")
+
+    if with_ui:
+        from assistant.server.web import mount_ui  # Gradio is only imported when the chat is served
+
+        mount_ui(app, assistant)
+    return app
+
+
+def _server_sent_events(answer: Answer) -> Iterator[str]:
+    for chunk in completion_chunks(answer):
+        yield f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n"
+    yield "data: [DONE]\n\n"

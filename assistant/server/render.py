@@ -1,0 +1,251 @@
+"""Answers as HTML for the browser chat. Pure functions: no Gradio, no I/O.
+
+Article text is untrusted. Every piece of it is escaped here, before it reaches a Markdown/HTML component:
+HTML-significant characters become entities, and so do the characters Markdown gives meaning to (links,
+images, emphasis, LaTeX), so an article can neither run script nor inject a link or an image.
+
+The Gradio Chatbot renders its messages as Markdown. A message that starts with a block-level tag and contains
+no blank line is an HTML block, which Markdown passes through without interpreting, so every fragment built
+here is one line: newlines inside text become ``<br>``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from urllib.parse import urlsplit
+
+from assistant.store import StoreStats
+from assistant.types import Answer, Citation
+
+# One pass of str.translate, so nothing is escaped twice. The Markdown set covers links and images ([]()!),
+# emphasis and code (*_`~), headings and tables (#|), LaTeX ($), escapes (\), braces ({}) and the ":" of
+# autolinks.
+_ENTITIES = {
+    "&": "&amp;",
+    "<": "&lt;",
+    ">": "&gt;",
+    '"': "&quot;",
+    "'": "&#39;",
+    **{char: f"&#{ord(char)};" for char in "[]()!*_`~#|$\\{}:"},
+}
+_ESCAPE_TABLE = str.maketrans(_ENTITIES)
+_MARKER = re.compile(r"\[(\d+)\]")
+_NEWLINES = re.compile(r"\r\n|\r|\n")
+
+ABSTAIN_HEADING = "Closest passages — they do not answer the question; judge for yourself"
+SOURCES_HEADING = "Sources"
+
+
+def escape_text(text: str) -> str:
+    """Escape untrusted text for HTML and Markdown. Newlines are kept (use `escape_block` in rendered HTML)."""
+    return text.translate(_ESCAPE_TABLE)
+
+
+def escape_block(text: str) -> str:
+    """Escape untrusted text and turn its line breaks into <br>, so the fragment stays one line."""
+    return "<br>".join(escape_text(line) for line in _NEWLINES.split(text))
+
+
+def anchor_id(turn: int, n: int) -> str:
+    """The element id of source [n] of the answer given in `turn` (unique on the page)."""
+    return f"na-src-{turn}-{n}"
+
+
+def safe_url(url: str | None) -> str | None:
+    """The URL if it is an absolute http(s) URL, else None (no javascript:, data: or relative URLs)."""
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in {"http", "https"} or not parts.netloc:
+        return None
+    return url.strip()
+
+
+def _marker_link(n: int, turn: int) -> str:
+    return f'<a class="na-ref" href="#{anchor_id(turn, n)}" title="Go to source {n}">&#91;{n}&#93;</a>'
+
+
+def answer_text_html(text: str, turn: int, cited: Sequence[int]) -> str:
+    """The answer text, escaped, with each [n] that refers to a citation turned into a link to its source."""
+    known = set(cited)
+    parts: list[str] = []
+    position = 0
+    for match in _MARKER.finditer(text):
+        n = int(match.group(1))
+        if n not in known:  # e.g. a bracketed number quoted from an article: plain text
+            continue
+        parts.append(escape_block(text[position : match.start()]))
+        parts.append(_marker_link(n, turn))
+        position = match.end()
+    parts.append(escape_block(text[position:]))
+    return "".join(parts)
+
+
+def _quote_span(citation: Citation) -> tuple[int, int] | None:
+    """Where the quote lies in the passage: at quote_start if it matches there, else its first occurrence."""
+    passage, quote = citation.passage, citation.quote
+    if not quote:
+        return None
+    start = citation.quote_start
+    if passage[start : start + len(quote)] != quote:
+        start = passage.find(quote)
+    return (start, start + len(quote)) if start >= 0 else None
+
+
+def highlighted_passage(citations: Sequence[Citation]) -> str:
+    """The passage the citations share, escaped, with each supporting quote in <mark>.
+
+    Overlapping quotes are highlighted as one; a quote that is not a span of the passage is shown beside it
+    rather than guessed at.
+    """
+    passage = citations[0].passage
+    spans: list[tuple[int, int]] = []
+    unplaced: list[str] = []
+    for citation in citations:
+        span = _quote_span(citation)
+        if span is None:
+            if citation.quote:
+                unplaced.append(citation.quote)
+        else:
+            spans.append(span)
+    merged: list[list[int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    parts: list[str] = []
+    position = 0
+    for start, end in merged:
+        parts.append(escape_block(passage[position:start]))
+        parts.append(f"<mark>{escape_block(passage[start:end])}</mark>")
+        position = end
+    parts.append(escape_block(passage[position:]))
+    parts.extend(f'<div class="na-quote"><mark>{escape_block(quote)}</mark></div>' for quote in unplaced)
+    return "".join(parts)
+
+
+def source_meta(citation: Citation) -> str:
+    """Date · source · category · path, escaped."""
+    fields = [citation.date, citation.source, citation.category, citation.path]
+    meta = " · ".join(escape_text(value) for value in fields if value)
+    if citation.also_in:
+        meta += f" · also in {len(citation.also_in)} other file{'s' if len(citation.also_in) > 1 else ''}"
+    return meta
+
+
+def source_entry(citations: Sequence[Citation], turn: int) -> str:
+    """One entry of a sources panel: the [n]s citing one passage, title, meta line and the passage with its
+    highlighted quotes. The entry carries the anchor of its first [n]; further [n]s anchor on their labels."""
+    first = citations[0]
+    url = safe_url(first.url)
+    link = (
+        f' <a class="na-article-link" href="{escape_text(url)}" target="_blank" rel="noopener noreferrer nofollow">'
+        "open article</a>"
+        if url
+        else ""
+    )
+    labels = "".join(
+        f'<span class="na-n">&#91;{citation.n}&#93;</span>'
+        if citation is first
+        else f'<span class="na-n" id="{anchor_id(turn, citation.n)}">&#91;{citation.n}&#93;</span>'
+        for citation in citations
+    )
+    return (
+        f'<li class="na-source" id="{anchor_id(turn, first.n)}">'
+        f'<div class="na-source-head">{labels} '
+        f'<span class="na-source-title">{escape_text(first.title)}</span></div>'
+        f'<div class="na-meta">{source_meta(first)}{link}</div>'
+        f'<blockquote class="na-passage">{highlighted_passage(citations)}</blockquote>'
+        "</li>"
+    )
+
+
+def by_passage(citations: Sequence[Citation]) -> list[list[Citation]]:
+    """Citations grouped by the passage (chunk) they cite, in order of first citation: one entry each."""
+    groups: dict[str, list[Citation]] = {}
+    for citation in citations:
+        groups.setdefault(citation.chunk_id, []).append(citation)
+    return list(groups.values())
+
+
+def sources_panel(citations: Sequence[Citation], turn: int, heading: str = SOURCES_HEADING) -> str:
+    """The sources panel of one answer (empty string when there is nothing to show)."""
+    if not citations:
+        return ""
+    groups = by_passage(citations)
+    entries = "".join(source_entry(group, turn) for group in groups)
+    return (
+        f'<details class="na-sources" open><summary>{escape_text(heading)} ({len(groups)})</summary>'
+        f"<ol>{entries}</ol></details>"
+    )
+
+
+def answer_html(answer: Answer, turn: int) -> str:
+    """A whole assistant message: the answer (or the abstention), notes, and its sources panel."""
+    if answer.abstained:
+        body = f'<p class="na-answer-text na-abstention">{escape_block(answer.text)}</p>'
+        panel = sources_panel(answer.closest, turn, ABSTAIN_HEADING)
+        kind = "na-abstained"
+    else:
+        cited = [citation.n for citation in answer.citations]
+        body = f'<p class="na-answer-text">{answer_text_html(answer.text, turn, cited)}</p>'
+        panel = sources_panel(answer.citations, turn)
+        kind = "na-answered"
+    understood = (
+        f'<p class="na-note">Understood as: {escape_text(answer.rewritten_question)}</p>'
+        if answer.rewritten_question
+        else ""
+    )
+    notes = "".join(f'<p class="na-note">Note: {escape_text(note)}</p>' for note in answer.notes)
+    return f'<div class="na-answer {kind}">{body}{understood}{notes}{panel}</div>'
+
+
+def streaming_html(partial_text: str) -> str:
+    """An answer while it is being generated (not yet citation-checked); before any text, a searching note."""
+    note = "Citations are checked when the answer is complete…" if partial_text else "Searching the articles…"
+    return (
+        f'<div class="na-answer na-streaming"><p class="na-answer-text">{escape_block(partial_text)}'
+        f'<span class="na-cursor">▍</span></p><p class="na-note">{note}</p></div>'
+    )
+
+
+def question_html(question: str) -> str:
+    """The reader's question, shown as typed (escaped too: it is echoed into the page)."""
+    return f'<div class="na-question">{escape_block(question)}</div>'
+
+
+def error_html(message: str) -> str:
+    """A failure to answer (not an abstention): e.g. the store is unavailable."""
+    text = f"Could not answer: {escape_text(message)}"
+    return f'<div class="na-answer na-error"><p class="na-answer-text">{text}</p></div>'
+
+
+def _readable_time(iso: str) -> str:
+    """ "2026-11-26T09:36:50+0000" -> "2026-11-26 09:36 UTC" (other offsets are kept as given)."""
+    match = re.fullmatch(r"(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})(?::\d{2}(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?", iso)
+    if not match:
+        return iso
+    date, time, offset = match.groups()
+    zone = "UTC" if offset in {None, "Z", "+0000", "+00:00"} else offset
+    return f"{date} {time} {zone}"
+
+
+def status_html(stats: StoreStats) -> str:
+    """The corpus status line: articles, chunks, last ingest (and embedding progress when incomplete)."""
+    last = _readable_time(stats.last_ingest) if stats.last_ingest else "never"
+    parts = [
+        f"<b>{stats.articles:,}</b> article{'s' if stats.articles != 1 else ''}",
+        f"<b>{stats.chunks:,}</b> chunks",
+        f"last ingest {escape_text(last)}",
+        f"collection “{escape_text(stats.collection)}”",
+    ]
+    if stats.date_min and stats.date_max:
+        parts.insert(2, f"dated {escape_text(stats.date_min)} – {escape_text(stats.date_max)}")
+    if not stats.fully_embedded:
+        parts.append(f"embedding {stats.embedded_chunks:,}/{stats.chunks:,} (keyword search meanwhile)")
+    return f'<div class="na-status">{" · ".join(parts)}</div>'

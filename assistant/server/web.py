@@ -1,0 +1,307 @@
+"""The browser chat: a Gradio Blocks app over the shared `Assistant`.
+
+Conversation state lives only in per-session `gr.State` values (the displayed messages and the turns sent to
+the core as history), never in module globals, so concurrent readers never see each other's conversations.
+All HTML shown is built by `assistant.server.render`, which escapes the untrusted article text.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from collections.abc import Iterator
+from typing import Any
+
+# Gradio reports usage to its servers unless told not to; nothing here may leave the machine.
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+import gradio as gr
+from fastapi import FastAPI
+from pydantic import ValidationError
+
+from assistant.assistant import Assistant
+from assistant.errors import InvalidQuestion
+from assistant.server import render
+from assistant.server.api import configured_token
+from assistant.store import StoreUnavailable
+from assistant.types import Filters
+
+log = logging.getLogger(__name__)
+
+EXAMPLE_QUESTIONS = [
+    "What did Vučić say about Turkish industry?",
+    "What did Erdogan say about Turkish drones?",
+    "Which countries signed export contracts for Turkish drones?",
+]
+
+PLACEHOLDER = (
+    "### Ask the news\n"
+    "Answers come only from the ingested articles. Every sentence cites its source: "
+    "click a **[n]** to see the passage it comes from. Follow-up questions keep the context."
+)
+
+Message = dict[str, str]  # {"role": "user" | "assistant", "content": html}
+Turn = dict[str, str]  # {"role": ..., "content": plain text}: the history the core sees
+
+CSS = """
+.na-title h1 { margin-bottom: 0; }
+.na-status, .na-side-note { font-size: .9em; color: var(--body-text-color-subdued); }
+.na-answer-text { margin: 0 0 .4em; }
+.na-abstention { font-style: italic; font-weight: 600; }
+.na-error .na-answer-text { color: var(--error-text-color, #b91c1c); }
+.na-ref { color: var(--color-accent) !important; text-decoration: none !important; font-weight: 700;
+  font-size: .8em; vertical-align: super; padding: 0 .1em; }
+.na-note { font-size: .82em; color: var(--body-text-color-subdued); margin: .2em 0; }
+.na-sources { margin-top: .6em; }
+.na-sources > summary { font-weight: 600; cursor: pointer; font-size: .9em; }
+.na-sources > ol { list-style: none; padding-left: 0 !important; margin: .3em 0 0 !important; }
+.na-source { padding: .5em .7em !important; margin: .45em 0 !important; border-radius: 8px;
+  border: 1px solid var(--border-color-primary); background: var(--background-fill-secondary); }
+.na-source.na-active { outline: 2px solid var(--color-accent); }
+.na-source-title { font-weight: 600; }
+.na-n { font-weight: 700; color: var(--color-accent); }
+.na-n + .na-n { margin-left: .15em; }
+.na-meta { font-size: .8em; color: var(--body-text-color-subdued); margin-top: .1em; }
+.na-passage { margin: .4em 0 0 !important; padding: 0 0 0 .7em !important; border-left: 3px solid
+  var(--border-color-accent) !important; font-size: .88em; font-style: normal !important; quotes: none; }
+.na-passage mark, .na-quote mark { background: #fde68a; color: #1f2937; padding: 0 .1em; border-radius: 2px; }
+.na-cursor { opacity: .6; }
+"""
+
+# [n] links jump to their source entry. Handled in script rather than by the browser's fragment navigation:
+# the page has <base href="./">, under which "#id" can resolve to another URL and reload the page.
+# A new question is scrolled to the top of the chat (instead of Gradio's scroll-to-bottom), so the reader
+# sees the answer from its first line while the sources follow below.
+JS = """
+() => {
+  const scroller = (element) => {
+    for (let node = element.parentElement; node; node = node.parentElement) {
+      const style = getComputedStyle(node);
+      if (/(auto|scroll)/.test(style.overflowY) && node.scrollHeight > node.clientHeight) return node;
+    }
+    return null;
+  };
+  const reveal = (element, margin) => {
+    const box = scroller(element);
+    if (!box) { element.scrollIntoView({ block: "start" }); return; }
+    const offset = element.getBoundingClientRect().top - box.getBoundingClientRect().top;
+    box.scrollTop += offset - margin;
+  };
+  document.addEventListener("click", (event) => {
+    const link = event.target.closest ? event.target.closest("a.na-ref") : null;
+    if (!link) return;
+    const target = document.getElementById((link.getAttribute("href") || "").slice(1));
+    if (!target) return;
+    event.preventDefault();
+    const entry = target.closest(".na-source") || target;
+    const panel = entry.closest("details");
+    if (panel) panel.open = true;
+    document.querySelectorAll(".na-source.na-active").forEach((el) => el.classList.remove("na-active"));
+    entry.classList.add("na-active");
+    reveal(entry, 40);
+  });
+  let questionsSeen = 0;
+  new MutationObserver(() => {
+    const questions = document.querySelectorAll("#na-chat .na-question");
+    if (questions.length > questionsSeen) reveal(questions[questions.length - 1], 12);
+    questionsSeen = questions.length;
+  }).observe(document.body, { childList: true, subtree: true });
+}
+"""
+
+
+def theme() -> gr.themes.Base:
+    # System fonts: the default theme would have the browser fetch web fonts from the internet.
+    return gr.themes.Soft(
+        primary_hue="amber",
+        neutral_hue="slate",
+        font=["system-ui", "-apple-system", "Segoe UI", "Roboto", "sans-serif"],
+        font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "monospace"],
+    )
+
+
+def _filters(categories: list[str] | None, sources: list[str] | None, date_from: Any, date_to: Any) -> Filters | None:
+    """The filters from the side panel; a DateTime may carry a time of day, of which only the date counts."""
+    filters = Filters(
+        category=list(categories) if categories else None,
+        source=list(sources) if sources else None,
+        date_from=str(date_from).strip()[:10] if date_from else None,
+        date_to=str(date_to).strip()[:10] if date_to else None,
+    )
+    return None if filters.is_empty() else filters
+
+
+def build_ui(assistant: Assistant) -> gr.Blocks:
+    """The chat page. Queue concurrency comes from `settings.concurrency`."""
+    settings = assistant.settings
+
+    def refresh_status() -> tuple[str, Any, Any]:
+        try:
+            stats = assistant.status()
+        except StoreUnavailable as exc:
+            return render.error_html(f"the article store is unavailable ({exc})"), gr.Dropdown(), gr.Dropdown()
+        return (
+            render.status_html(stats),
+            gr.Dropdown(choices=stats.categories, interactive=bool(stats.categories)),
+            gr.Dropdown(choices=stats.sources, interactive=bool(stats.sources)),
+        )
+
+    def respond(
+        question: str,
+        messages: list[Message],
+        turns: list[Turn],
+        categories: list[str] | None,
+        sources: list[str] | None,
+        date_from: Any,
+        date_to: Any,
+    ) -> Iterator[tuple[str, list[Message], list[Message], list[Turn]]]:
+        """Yields (textbox, chatbot, messages state, turns state) as the answer is produced."""
+        question = (question or "").strip()
+        if not question:
+            return
+        if len(question) > settings.max_question_chars:
+            limit = settings.max_question_chars
+            raise gr.Error(f"The question is {len(question)} characters long; the limit is {limit}.")
+        try:
+            filters = _filters(categories, sources, date_from, date_to)
+        except ValidationError as exc:
+            raise gr.Error(f"Invalid filter: {exc.errors()[0].get('msg', exc)}") from None
+        turn = len(turns) // 2 + 1  # numbers this answer's source anchors, unique on the page
+        messages = [*messages, {"role": "user", "content": render.question_html(question)}]
+        pending = {"role": "assistant", "content": render.streaming_html("")}
+        yield "", [*messages, pending], messages, turns
+
+        streamed = ""
+        try:
+            for event in assistant.stream(question, filters=filters, history=turns):
+                if event.kind == "delta":
+                    streamed += event.text
+                    partial = {"role": "assistant", "content": render.streaming_html(streamed)}
+                    yield "", [*messages, partial], messages, turns
+                elif event.kind == "answer" and event.answer is not None:
+                    answer = event.answer
+                    messages = [*messages, {"role": "assistant", "content": render.answer_html(answer, turn)}]
+                    turns = [
+                        *turns,
+                        {"role": "user", "content": question},
+                        {"role": "assistant", "content": answer.text},
+                    ]
+                    yield "", messages, messages, turns
+        except InvalidQuestion as exc:
+            raise gr.Error(str(exc)) from None
+        except StoreUnavailable as exc:
+            log.error("store unavailable while answering: %s", exc)
+            messages = [*messages, {"role": "assistant", "content": render.error_html(str(exc))}]
+            yield "", messages, messages, turns
+        except Exception:  # a bug: say so in the chat instead of leaving the answer pending forever
+            log.exception("failed to answer %r", question)
+            failure = render.error_html("an unexpected error; the server log has details")
+            messages = [*messages, {"role": "assistant", "content": failure}]
+            yield "", messages, messages, turns
+
+    def use_example(event: gr.SelectData) -> str:
+        value = event.value
+        return str(value.get("text", "")) if isinstance(value, dict) else str(value)
+
+    def new_chat() -> tuple[list[Message], list[Message], list[Turn]]:
+        return [], [], []
+
+    with gr.Blocks(title="News assistant", analytics_enabled=False, fill_height=True) as blocks:
+        messages_state = gr.State([])
+        turns_state = gr.State([])
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=4, min_width=360):
+                gr.Markdown("# News assistant", elem_classes=["na-title"])
+                status_line = gr.HTML(
+                    '<div class="na-status">Loading the collection status…</div>', elem_id="na-status"
+                )
+                chatbot = gr.Chatbot(
+                    value=[],
+                    label="Conversation",
+                    show_label=False,
+                    height="68vh",
+                    placeholder=PLACEHOLDER,
+                    examples=[{"text": question} for question in EXAMPLE_QUESTIONS],
+                    autoscroll=False,  # the page script scrolls each new question to the top instead
+                    latex_delimiters=[],  # "$" in an article is money, not maths
+                    buttons=[],  # copying would copy the message HTML
+                    feedback_options=None,
+                    elem_id="na-chat",
+                )
+                with gr.Row(equal_height=True):
+                    question_box = gr.Textbox(
+                        placeholder="Ask about the news, e.g. What did Vučić say about Turkish industry?",
+                        show_label=False,
+                        lines=1,
+                        max_lines=4,
+                        max_length=settings.max_question_chars,
+                        scale=8,
+                        autofocus=True,
+                        elem_id="na-question",
+                    )
+                    ask_button = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="na-ask")
+            with gr.Column(scale=1, min_width=240):
+                gr.Markdown("### Filters")
+                category_filter = gr.Dropdown(
+                    label="Category", choices=[], multiselect=True, allow_custom_value=False, interactive=True
+                )
+                source_filter = gr.Dropdown(
+                    label="Source", choices=[], multiselect=True, allow_custom_value=False, interactive=True
+                )
+                date_from = gr.DateTime(label="From date", include_time=False, type="string")
+                date_to = gr.DateTime(label="To date", include_time=False, type="string")
+                new_chat_button = gr.Button("New chat", variant="secondary")
+                gr.Markdown(
+                    f"Answers by the **{settings.backend}** backend. "
+                    "Only the articles are used; when they do not say, the assistant says so.",
+                    elem_classes=["na-side-note"],
+                )
+
+        inputs = [question_box, messages_state, turns_state, category_filter, source_filter, date_from, date_to]
+        outputs = [question_box, chatbot, messages_state, turns_state]
+        gr.on(
+            triggers=[question_box.submit, ask_button.click],
+            fn=respond,
+            inputs=inputs,
+            outputs=outputs,
+            concurrency_id="answer",
+            show_progress="hidden",
+        )
+        chatbot.example_select(use_example, None, question_box, queue=False).then(
+            respond, inputs, outputs, concurrency_id="answer", show_progress="hidden"
+        )
+        new_chat_button.click(new_chat, None, [chatbot, messages_state, turns_state], queue=False)
+        chatbot.clear(new_chat, None, [chatbot, messages_state, turns_state], queue=False)
+        blocks.load(refresh_status, None, [status_line, category_filter, source_filter], queue=False)
+
+    # Answers share one slot pool across the whole page: at most `concurrency` run at once, others wait in line.
+    blocks.queue(default_concurrency_limit=settings.concurrency, max_size=max(64, settings.concurrency * 16))
+    return blocks
+
+
+def mount_ui(app: FastAPI, assistant: Assistant) -> FastAPI:
+    """Mount the chat at "/" of `app`. With an auth token set, the page asks for it (any user name)."""
+    token = configured_token(assistant.settings)
+
+    def token_matches(_username: str, password: str) -> bool:
+        return token is not None and secrets.compare_digest(password.encode(), token.encode())
+
+    return gr.mount_gradio_app(
+        app,
+        build_ui(assistant),
+        path="/",
+        server_name=assistant.settings.host,
+        server_port=assistant.settings.port,
+        auth=token_matches if token else None,
+        auth_message="Enter any user name and the server's access token as the password." if token else None,
+        theme=theme(),
+        css=CSS,
+        js=JS,
+        footer_links=[],
+        run_history=False,  # would keep every question in the browser's storage
+        ssr_mode=False,
+        mcp_server=False,
+        pwa=False,
+        show_error=True,
+    )

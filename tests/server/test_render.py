@@ -1,0 +1,266 @@
+"""Rendering answers as HTML: escaping of untrusted article text, [n] links, highlighted quotes."""
+
+from __future__ import annotations
+
+import html
+import re
+from html.parser import HTMLParser
+
+import pytest
+
+from assistant import Assistant
+from assistant.server import render
+from assistant.store import StoreStats
+from assistant.types import Answer, Citation
+
+HOSTILE = (
+    'Banner read <img src=x onerror="window.__pwned=1"> and <script>window.__pwned=1</script>.\n\n'
+    "Follow [the link](http://evil.example/) or ![pixel](http://evil.example/p.png), `code`, *em*, $5 | # _x_ \\"
+)
+ALLOWED_TAGS = {"div", "p", "a", "span", "details", "summary", "ol", "li", "blockquote", "mark", "br", "b"}
+
+
+class Elements(HTMLParser):
+    """The tags, attributes and text of an HTML fragment, as a browser would parse them."""
+
+    def __init__(self, fragment: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.text_parts: list[str] = []
+        self.marks: list[str] = []
+        self._mark_depth = 0
+        self.feed(fragment)
+        self.close()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+        if tag == "mark":
+            self._mark_depth += 1
+            self.marks.append("")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "mark":
+            self._mark_depth -= 1
+
+    def handle_data(self, data: str) -> None:
+        self.text_parts.append(data)
+        if self._mark_depth:
+            self.marks[-1] += data
+
+    @property
+    def text(self) -> str:
+        return "".join(self.text_parts)
+
+    def names(self) -> set[str]:
+        return {tag for tag, _ in self.tags}
+
+    def hrefs(self) -> list[str]:
+        return [attrs["href"] or "" for tag, attrs in self.tags if tag == "a" and "href" in attrs]
+
+
+def citation(n: int = 1, **changes: object) -> Citation:
+    passage = "First sentence. The quoted sentence is here. Last sentence."
+    quote = "The quoted sentence is here."
+    fields: dict[str, object] = {
+        "n": n,
+        "article_id": "a1",
+        "title": "A title",
+        "path": "bbc/business/001.txt",
+        "source": "bbc",
+        "category": "business",
+        "date": "2005-03-01",
+        "passage": passage,
+        "quote": quote,
+        "quote_start": passage.index(quote),
+        "chunk_id": "a1-0000",
+        "score": 0.9,
+    }
+    return Citation(**(fields | changes))
+
+
+def hostile_citation() -> Citation:
+    quote = 'Banner read <img src=x onerror="window.__pwned=1"> and <script>window.__pwned=1</script>.'
+    return citation(
+        title="Title <script>window.__pwned=1</script> [x](http://evil.example/)",
+        source="<b>src</b>",
+        category="cat*egory*",
+        date="2024-01-01",
+        url="javascript:window.__pwned=1",
+        passage=HOSTILE,
+        quote=quote,
+        quote_start=0,
+    )
+
+
+def answer(text: str, citations: list[Citation], **changes: object) -> Answer:
+    fields: dict[str, object] = {
+        "question": "q?",
+        "text": text,
+        "abstained": False,
+        "citations": citations,
+        "backend": "extractive",
+    }
+    return Answer(**(fields | changes))
+
+
+def test_escape_text_leaves_no_html_or_markdown_syntax_and_round_trips() -> None:
+    escaped = render.escape_text(HOSTILE)
+    outside_entities = re.sub(r"&(#\d+|[a-z]+);", "", escaped)
+    for char in "<>\"'[]()!*_`$|#\\":
+        assert char not in outside_entities, char
+    assert html.unescape(escaped) == HOSTILE
+
+
+def test_escape_block_is_one_line_with_br_for_line_breaks() -> None:
+    block = render.escape_block("one\ntwo\r\n\nthree")
+    assert "\n" not in block and "\r" not in block
+    assert block == "one<br>two<br><br>three"
+
+
+def test_hostile_answer_renders_only_our_markup_and_shows_the_article_text() -> None:
+    hostile = hostile_citation()
+    fragment = render.answer_html(answer(hostile.quote + " [1]", [hostile]), turn=1)
+
+    assert "\n" not in fragment  # one line: Markdown treats it as an HTML block and leaves it alone
+    elements = Elements(fragment)
+    assert elements.names() <= ALLOWED_TAGS
+    assert all(href.startswith("#na-src-") for href in elements.hrefs()), elements.hrefs()
+    assert not any(name.startswith("on") for _, attrs in elements.tags for name in attrs)
+    assert '<img src=x onerror="window.__pwned=1">' in elements.text
+    assert "Title <script>window.__pwned=1</script> [x](http://evil.example/)" in elements.text
+    assert "![pixel](http://evil.example/p.png)" in elements.text
+    assert elements.marks == [hostile.quote]
+
+
+def test_markers_link_to_their_sources_and_unknown_numbers_stay_text() -> None:
+    citations = [citation(1), citation(2, chunk_id="a1-0001")]
+    fragment = render.answer_html(answer("Said so [1] and [2]; a quoted [7] stays.", citations), 3)
+    elements = Elements(fragment)
+    assert elements.hrefs() == ["#na-src-3-1", "#na-src-3-2"]
+    ids = [attrs.get("id") for tag, attrs in elements.tags if tag == "li"]
+    assert ids == ["na-src-3-1", "na-src-3-2"]
+    assert "a quoted [7] stays." in elements.text
+
+
+def test_quote_is_highlighted_even_when_its_offset_is_wrong() -> None:
+    good = Elements(render.highlighted_passage([citation()]))
+    assert good.marks == ["The quoted sentence is here."]
+    assert good.text == citation().passage
+
+    shifted = Elements(render.highlighted_passage([citation(quote_start=0)]))
+    assert shifted.marks == ["The quoted sentence is here."]
+    assert shifted.text == citation().passage
+
+
+def test_quote_missing_from_the_passage_is_shown_beside_it() -> None:
+    elements = Elements(render.highlighted_passage([citation(quote="Not in the passage.")]))
+    assert elements.marks == ["Not in the passage."]
+    assert citation().passage in elements.text
+
+
+def test_citations_of_one_passage_share_an_entry_with_every_quote_highlighted() -> None:
+    passage = "Alpha one. Beta two. Gamma three. Delta four."
+    first = citation(1, passage=passage, quote="Beta two.", quote_start=passage.index("Beta"))
+    second = citation(2, passage=passage, quote="Delta four.", quote_start=passage.index("Delta"))
+    overlapping = citation(3, passage=passage, quote="two. Gamma", quote_start=passage.index("two. Gamma"))
+    other = citation(4, chunk_id="a1-0009", passage="Elsewhere.", quote="Elsewhere.", quote_start=0)
+    fragment = render.sources_panel([first, second, overlapping, other], turn=1)
+    elements = Elements(fragment)
+
+    assert [attrs.get("id") for tag, attrs in elements.tags if tag == "li"] == ["na-src-1-1", "na-src-1-4"]
+    span_ids = [attrs.get("id") for tag, attrs in elements.tags if tag == "span" and attrs.get("id")]
+    assert span_ids == ["na-src-1-2", "na-src-1-3"]  # every [n] still has its anchor
+    assert elements.marks == ["Beta two. Gamma", "Delta four.", "Elsewhere."]
+    assert passage in elements.text and elements.text.count("Alpha one.") == 1
+    assert "Sources (2)" in elements.text
+
+
+def test_abstention_shows_the_closest_passages_not_sources() -> None:
+    fragment = render.answer_html(
+        answer("The articles don't say.", [], abstained=True, closest=[citation(1), citation(2, chunk_id="b")]), turn=2
+    )
+    elements = Elements(fragment)
+    assert "na-abstained" in fragment and "na-abstention" in fragment
+    assert render.ABSTAIN_HEADING + " (2)" in elements.text
+    assert elements.hrefs() == []  # nothing in an abstention cites them
+    assert [attrs.get("id") for tag, attrs in elements.tags if tag == "li"] == ["na-src-2-1", "na-src-2-2"]
+
+
+def test_rewritten_question_and_notes_are_shown() -> None:
+    fragment = render.answer_html(
+        answer("X [1]", [citation()], rewritten_question="What did <b>Vučić</b> say?", notes=["keyword only"]), 1
+    )
+    text = Elements(fragment).text
+    assert "Understood as: What did <b>Vučić</b> say?" in text
+    assert "Note: keyword only" in text
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://example.com/a?b=1", "https://example.com/a?b=1"),
+        ("http://example.com", "http://example.com"),
+        ("javascript:alert(1)", None),
+        ("JaVaScRiPt:alert(1)", None),
+        ("data:text/html,<script>", None),
+        ("//example.com/x", None),
+        ("/relative", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_safe_url_allows_only_absolute_http(url: str | None, expected: str | None) -> None:
+    assert render.safe_url(url) == expected
+
+
+def test_article_link_is_rendered_for_http_urls_only() -> None:
+    linked = Elements(render.source_entry([citation(url="https://news.example/a")], turn=1))
+    assert "https://news.example/a" in linked.hrefs()
+    unlinked = Elements(render.source_entry([hostile_citation()], turn=1))
+    assert unlinked.hrefs() == []
+
+
+def test_streaming_and_question_and_error_fragments_are_escaped() -> None:
+    for fragment in (
+        render.streaming_html("partial <img src=x onerror=1>"),
+        render.question_html("why <script>x</script>?"),
+        render.error_html("store <b>down</b>"),
+    ):
+        elements = Elements(fragment)
+        assert elements.names() <= ALLOWED_TAGS
+        assert "\n" not in fragment
+
+
+def _stats(**changes: object) -> StoreStats:
+    fields: dict[str, object] = {
+        "collection": "news",
+        "articles": 2225,
+        "documents": 2225,
+        "chunks": 5000,
+        "embedded_chunks": 5000,
+        "failed_files": 0,
+        "last_ingest": "2026-11-26T09:36:50+0000",
+        "categories": ["business"],
+        "sources": ["bbc"],
+        "date_min": None,
+        "date_max": None,
+        "vector_store": "/data/chroma",
+    }
+    return StoreStats(**(fields | changes))  # type: ignore[arg-type]
+
+
+def test_status_line_counts_and_last_ingest() -> None:
+    text = Elements(render.status_html(_stats())).text
+    assert "2,225 articles" in text and "5,000 chunks" in text
+    assert "last ingest 2026-11-26 09:36 UTC" in text
+    assert "embedding" not in text
+    pending = Elements(render.status_html(_stats(embedded_chunks=10, last_ingest=None, articles=1))).text
+    assert "1 article " in pending and "last ingest never" in pending
+    assert "embedding 10/5,000" in pending
+
+
+def test_real_answer_renders_with_a_highlighted_quote(seeded: Assistant) -> None:
+    real = seeded.ask("What did Vučić say about Turkish industry?")
+    elements = Elements(render.answer_html(real, turn=1))
+    assert "#na-src-1-1" in elements.hrefs()
+    assert any("significantly stronger than ours" in mark for mark in elements.marks)

@@ -1,0 +1,69 @@
+"""The CLI as a user runs it: a real process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import REPO
+
+GUARD = Path(__file__).parent / "data" / "no_network.py"
+
+
+def run_cli(*args: str, data_dir: Path, guard: bool = False) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "NEWS_ASSISTANT_DATA_DIR": str(data_dir)}
+    code = ["-m", "assistant.cli", *args]
+    if guard:
+        code = [str(GUARD), *args]
+    return subprocess.run(
+        [sys.executable, *code], capture_output=True, text=True, env=env, cwd=REPO, timeout=300, check=False
+    )
+
+
+def test_readme_flow_ask_works_on_a_fresh_data_dir_without_any_network(tmp_path: Path) -> None:
+    result = run_cli("ask", "What did Vučić say about Turkish industry?", "--json", data_dir=tmp_path, guard=True)
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert "significantly stronger than ours" in answer["text"]
+    assert answer["citations"][0]["path"] == "seeds/000_8c1e59730e0383e1.txt"
+    assert "blocked network" not in result.stderr
+
+
+def test_putin_question_abstains_from_the_cli(tmp_path: Path) -> None:
+    result = run_cli("ask", "What did Putin say about the drones?", data_dir=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("The articles don't say")
+    assert "Closest passages" in result.stdout
+
+
+def test_ingest_prints_the_summary_and_errors_are_clear(tmp_path: Path) -> None:
+    corpus = tmp_path / "wire"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("Headline here\n\nA story about a football club winning.", encoding="utf-8")
+    (corpus / "b.bin").write_bytes(b"\x00\x01")
+    result = run_cli("ingest", str(corpus), data_dir=tmp_path / "d")
+    assert result.returncode == 0, result.stderr
+    assert "2 files: 1 new, 0 updated, 0 unchanged, 0 duplicate, 1 skipped, 0 failed" in result.stdout
+    again = run_cli("ingest", str(corpus), data_dir=tmp_path / "d")
+    assert "1 unchanged" in again.stdout and "0 embedded" in again.stdout
+    missing = run_cli("ingest", str(tmp_path / "nope"), data_dir=tmp_path / "d")
+    assert missing.returncode == 2 and "no such file or folder" in missing.stderr
+    empty = run_cli("ask", "  ", data_dir=tmp_path / "d")
+    assert empty.returncode == 2 and "the question is empty" in empty.stderr
+    bad_date = run_cli("ask", "What?", "--date-from", "yesterday", data_dir=tmp_path / "d")
+    assert bad_date.returncode == 2 and "date_from" in bad_date.stderr
+    status = run_cli("status", "--json", data_dir=tmp_path / "d")
+    assert json.loads(status.stdout)["articles"] == 1
+
+
+def test_the_network_guard_really_blocks() -> None:
+    probe = (
+        f"exec(open({str(GUARD)!r}).read().split('if __name__')[0])\n"
+        "import socket\n"
+        "socket.getaddrinfo('example.com', 443)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode != 0 and "blocked network: getaddrinfo 'example.com'" in result.stderr
