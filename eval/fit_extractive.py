@@ -26,17 +26,17 @@ from assistant import Assistant, Settings  # noqa: E402
 from assistant.answering.extractive import (  # noqa: E402
     FEATURES,
     MODEL_PATH,
-    OTHER_ARTICLE_RATIO,
+    OTHER_RATIO,
     ExtractiveAnswerer,
 )
 from assistant.evaluation.dataset import load_eval_set  # noqa: E402
 from assistant.evaluation.metrics import norm  # noqa: E402
 
-Sample = tuple[str, bool, np.ndarray, np.ndarray, list[str]]
+Sample = tuple[str, bool, np.ndarray, np.ndarray, list[str], np.ndarray]
 
 
 def collect(assistant: Assistant, split: str) -> list[Sample]:
-    """Per question: (id, answerable, features matrix, labels, article id of each sentence)."""
+    """Per question: (id, answerable, features, labels, passage (chunk) of each sentence, eligibility mask)."""
     answerer: ExtractiveAnswerer = assistant.extractive
     out = []
     for item in load_eval_set(REPO / "eval/sets/news_qa.jsonl"):
@@ -53,8 +53,9 @@ def collect(assistant: Assistant, split: str) -> list[Sample]:
             passage = retrieved.passages[c.passage_index]
             in_gold = bool(gold & {passage.path, *passage.also_in})
             labels.append(in_gold and any(norm(a) in norm(c.text) for a in item.accept))
-        articles = [retrieved.passages[c.passage_index].article_id for c in candidates]
-        out.append((item.id, item.answerable, x, np.asarray(labels, dtype=np.float64), articles))
+        articles = [retrieved.passages[c.passage_index].chunk_id for c in candidates]
+        eligible = np.asarray([c.eligible for c in candidates], dtype=np.float64)
+        out.append((item.id, item.answerable, x, np.asarray(labels, dtype=np.float64), articles, eligible))
     return out
 
 
@@ -81,19 +82,21 @@ def select(p: np.ndarray, articles: list[str], threshold: float, ratio: float, n
     for k in order[1:]:
         if len(chosen) >= n or p[k] < max(threshold, ratio * p[best]):
             break
-        if articles[k] == articles[best] or p[k] >= OTHER_ARTICLE_RATIO * p[best]:
+        if articles[k] == articles[best] or p[k] >= OTHER_RATIO * p[best]:
             chosen.append(k)
     return chosen
 
 
 def choose_selection(data: list[Sample], w: np.ndarray, n: int) -> tuple[float, float, dict]:
     """Threshold and extra-sentence ratio maximising answer accuracy + abstention F1 on `data`."""
-    probabilities = [1 / (1 + np.exp(-(np.hstack([x, np.ones((len(x), 1))]) @ w))) for _, _, x, _, _ in data]
+    probabilities = [
+        eligible / (1 + np.exp(-(np.hstack([x, np.ones((len(x), 1))]) @ w))) for _, _, x, _, _, eligible in data
+    ]
     best: tuple[float, float, float, dict] = (-1.0, 0.5, 0.8, {})
     for ratio in (0.5, 0.6, 0.7, 0.8, 0.9):
         for t in np.arange(0.05, 0.96, 0.01):
             correct = answerable = tp = fp = fn = 0
-            for (_qid, is_answerable, _x, y, articles), p in zip(data, probabilities, strict=True):
+            for (_qid, is_answerable, _x, y, articles, _e), p in zip(data, probabilities, strict=True):
                 chosen = select(p, articles, float(t), ratio, n)
                 if is_answerable:
                     answerable += 1

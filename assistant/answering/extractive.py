@@ -33,9 +33,10 @@ from assistant.text import fold, sentence_spans, words
 from assistant.types import Citation, Passage
 
 MODEL_PATH = RESOURCES_DIR / "extractive_model.json"
-# Further sentences come from the best sentence's article; another article's sentence must be nearly as good
-# (two-article questions), because a citation into an unrelated article is worse than a shorter answer.
-OTHER_ARTICLE_RATIO = 0.95
+# Further sentences come from the best sentence's passage; another passage's sentence must be nearly as good
+# (e.g. for two-article questions): a citation to a passage that does not hold the answer is worse than a
+# shorter answer.
+OTHER_RATIO = 0.95
 KINDS = ("quote", "number", "date", "who", "fact")
 FEATURES = (
     "lexical",
@@ -93,6 +94,7 @@ class Candidate:
     window: str  # the sentence with its neighbours and the headline: where names and attributions show up
     lead: bool
     features: dict[str, float] = field(default_factory=dict)
+    eligible: bool = True  # may this sentence be the answer at all (see _featurise)?
     probability: float = 0.0
 
 
@@ -133,9 +135,8 @@ class ExtractiveAnswerer:
                 self.model.threshold, self.model.extra_ratio * best
             ):
                 break
-            same_article = passages[cand.passage_index].article_id == passages[top.passage_index].article_id
             key = fold(cand.text)
-            if key not in seen and (same_article or cand.probability >= OTHER_ARTICLE_RATIO * best):
+            if key not in seen and (cand.passage_index == top.passage_index or cand.probability >= OTHER_RATIO * best):
                 chosen.append(cand)
                 seen.add(key)
         citations = []
@@ -152,7 +153,7 @@ class ExtractiveAnswerer:
         if candidates:
             self._featurise(q, candidates, passages, query_embedding)
             for cand in candidates:
-                cand.probability = self.model.probability(cand.features)
+                cand.probability = self.model.probability(cand.features) if cand.eligible else 0.0
         return candidates
 
     def _semantic(self, candidates: list[Candidate], passages: list[Passage], query: np.ndarray) -> list[float]:
@@ -211,6 +212,13 @@ class ExtractiveAnswerer:
                 f[f"type_sentence*{k}"] = type_sentence * (q.kind == k)
                 f[f"semantic*{k}"] = sem * (q.kind == k)
             cand.features = f
+            # Hard evidence rules, whatever the score: a "how much" answer holds an amount, a "when" answer a
+            # date, a "who"/"which" answer a name the question does not already give, and "what did X say"
+            # is answered only where X is named next to the words.
+            if q.kind in ("number", "date", "who"):
+                cand.eligible = bool(type_sentence)
+            elif q.kind == "quote" and q.speaker in q.entities:
+                cand.eligible = bool(f["primary_in_window"])
         best_lexical = max(c.features["lexical"] for c in candidates)
         best_semantic = max(c.features["semantic"] for c in candidates)
         for cand in candidates:

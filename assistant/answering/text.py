@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
+from assistant.store.lexical import analyze
 from assistant.text import fold, words
 
 QuestionKind = Literal["quote", "number", "date", "who", "fact"]
@@ -151,6 +152,13 @@ _DATE = re.compile(
     r"\b\d{1,2}(st|nd|rd|th)\b|\bin \d{4}\b|\bsince\b|\bago\b",
     re.I,
 )
+
+
+def analyze_terms(text: str) -> list[str]:
+    """Stemmed content words, as the BM25 index sees them."""
+    return analyze([text])[0]
+
+
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'’-]+", re.U)
 
 
@@ -199,7 +207,14 @@ class Question:
         if self.kind == "quote":
             return has_say_verb(text)
         if self.kind == "number":
-            return bool(new_numbers(text, self.text))
+            numbers = new_numbers(text, self.text)
+            if _MONEY_Q.search(self.text):  # "how much did X pay": an amount of money, not any number
+                return any(_MONEY.search(n) for n in numbers) or bool(_MONEY.search(text))
+            counted = _COUNTED.search(self.text)
+            if counted:  # "how many spectators": the number must count spectators
+                nouns = [w for w in analyze_terms(counted.group(1)) if w]
+                return bool(numbers) and (not nouns or bool(set(nouns) & set(analyze_terms(text))))
+            return bool(numbers)
         if self.kind == "date":
             return bool(new_dates(text, self.text))
         if self.kind == "who":
@@ -222,8 +237,22 @@ _NUMBER_Q = re.compile(
     re.I,
 )
 _DATE_Q = re.compile(r"^\s*when\b|\bwhen (did|does|do|is|was|were|will)\b|\b(what|which) (year|date|day|month)\b", re.I)
+_MONEY_Q = re.compile(
+    r"\bhow much\b(?!.*\b(percent|per cent|weigh|longer|further|faster|higher|lower|bigger|smaller)\b)"
+    r".*\b(pay|paid|cost|costs|spend|spent|earn|earned|earns|worth|price|fee|raise|raised|pledge|pledged|win|won|"
+    r"sell|sold|buy|bought|invest|invested|settle|settled|fine|fined|charge|charged|money|cash|fund|funding|"
+    r"salary|prize|profit|profits|revenue|sales|budget|lose|lost|owe|owed|borrow|borrowed|give|gave|donate|donated)\b",
+    re.I,
+)
+_MONEY = re.compile(
+    r"[£$€¥]\s?\d|\d[\d,.]*\s?(bn|m|k)?\s?(pounds|dollars|euros|yuan|yen|rupees|francs|pence|cents)\b|"
+    r"\b\d[\d,.]*\s?(bn|m)\b",
+    re.I,
+)
+_COUNTED = re.compile(r"\bhow many ((?:[a-z-]+ ){0,1}[a-z-]+)", re.I)
 _WHO_Q = re.compile(
-    r"^\s*(who|whom|whose)\b|\bwhich (person|man|woman|company|firm|player|team|club|minister|politician|"
+    r"^\s*(who|whom|whose)\b|\b(in |at |from |for |by |to )?which (?!(year|date|day|month|time)\b)"
+    r"[A-Z]?[\w-]+\b|\bwhich (person|man|woman|company|firm|player|team|club|minister|politician|"
     r"country|organisation|organization|group|band|singer|actor|actress|director|star|manager|coach|"
     r"executive|chief|boss|party|airline|bank|network)\b|\bname (of )?the\b",
     re.I,
