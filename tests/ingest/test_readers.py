@@ -76,7 +76,7 @@ def test_json_and_jsonl_records_with_field_variants() -> None:
     ]
     articles, _ = read_articles(json.dumps(records).encode(), "feed.json", category=None, source="feed")
     assert [a.path for a in articles] == ["feed.json#0", "feed.json#1"]
-    assert (articles[0].date, articles[0].source, articles[1].url) == ("2005-01-02", "X", "http://x/2")
+    assert (articles[0].date, articles[0].source, articles[1].url) == ("2005-01-02", "AP", "http://x/2")
     jsonl = b'{"title": "A", "text": "Good line with enough text."}\n{not json\n{"title": "B"}\n'
     articles, _ = read_articles(jsonl, "feed.jsonl", category=None, source=None)
     assert [a.title for a in articles] == ["A"]  # the malformed and the text-less lines are skipped
