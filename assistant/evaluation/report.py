@@ -97,10 +97,14 @@ def write_plots(report: dict[str, Any], out_dir: Path, stem: str) -> list[Path]:
     for i, metric in enumerate(metrics):
         values = [report["by_type"][t].get(metric) or 0 for t in types]
         ax.bar([x + i * width for x in range(len(types))], values, width, label=metric)
-    abst = [report["by_type"][t].get("abstention_recall") or 0 for t in types]
-    ax.scatter(
-        [x + width for x in range(len(types))], abst, marker="D", color="black", label="abstention recall", zorder=3
-    )
+    # Abstention recall only means something for the unanswerable questions.
+    abst = [(x, report["by_type"][t].get("abstention_recall")) for x, t in enumerate(types)]
+    abst = [(x, v) for x, v in abst if v is not None and types[x] == "unanswerable"]
+    if abst:
+        ax.scatter(
+            [x + width for x, _ in abst], [v for _, v in abst], marker="D", color="black",
+            label="abstention recall", zorder=3,
+        )  # fmt: skip
     ax.set_xticks([x + width for x in range(len(types))], types)
     ax.set_ylim(0, 1.05)
     ax.set_title(f"Metrics by question type ({report['meta'].get('backend')})")
