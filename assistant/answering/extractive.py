@@ -158,9 +158,11 @@ class ExtractiveAnswerer:
 
     def _semantic(self, candidates: list[Candidate], passages: list[Passage], query: np.ndarray) -> list[float]:
         scores: list[float | None] = []
+        n_spans = {i: len(sentence_spans(p.text)) for i, p in enumerate(passages)}
         for cand in candidates:
             vectors = passages[cand.passage_index].sentence_vectors
-            scores.append(float(vectors[cand.span_index] @ query) if vectors is not None else None)
+            aligned = vectors is not None and len(vectors) == n_spans[cand.passage_index]
+            scores.append(float(vectors[cand.span_index] @ query) if aligned else None)
         missing = [i for i, s in enumerate(scores) if s is None]
         if missing:  # chunks embedded before sentence vectors existed, or still waiting for embedding
             vectors = self.embedder.embed([candidates[i].text for i in missing])
