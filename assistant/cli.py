@@ -212,72 +212,40 @@ def evaluate(
     verbose: Verbose = False,
 ) -> None:
     """Score the assistant on an eval set: retrieval, answers, citations, abstention, latency."""
-    from assistant.evaluation.dataset import default_corpus_roots, load_eval_set
-    from assistant.evaluation.report import (
-        build_report,
-        check_against,
-        diff_against,
-        markdown_table,
-        write_json,
-        write_markdown,
-        write_plots,
-    )
-    from assistant.evaluation.runner import ingest_corpora, run_items
+    from assistant.evaluation.dataset import default_corpus_roots
+    from assistant.evaluation.report import markdown_table
+    from assistant.evaluation.runner import evaluate as run_evaluation
 
     setup_logging(verbose)
     assistant = _assistant(data_dir, collection, backend=backend, ingest_seeds_on_first_run=False)
-    items = load_eval_set(eval_set)
-    if split != "all":
-        items = [i for i in items if i.split == split]
     roots = default_corpus_roots(REPO_ROOT)
     for spec in corpus or []:
         name, _, folder = spec.partition("=")
         roots[name] = Path(folder)
-    started = time.perf_counter()
     try:
-        for line in ingest_corpora(assistant, roots, progress=RichProgress()):
-            err.print(line, highlight=False)
+        outcome = run_evaluation(
+            assistant, eval_set, split=split, corpus_roots=roots, out_dir=out_dir, baseline=baseline,
+            tolerance=tolerance, check=check, update_baseline=update_baseline, progress_factory=RichProgress,
+            on_ingested=lambda line: err.print(line, highlight=False),
+        )  # fmt: skip
     except (FileNotFoundError, ValueError) as exc:
         err.print(f"[red]error:[/] {escape(str(exc))}")
         raise typer.Exit(2) from None
-    progress = RichProgress()
-    progress.start("questions", len(items))
-    results = run_items(assistant, items, on_result=lambda _r: progress.advance())
-    progress.finish()
-    settings = assistant.settings
-    meta = {
-        "set": str(eval_set.relative_to(REPO_ROOT) if eval_set.is_relative_to(REPO_ROOT) else eval_set),
-        "split": split,
-        "backend": settings.backend,
-        "model": settings.openai_model if settings.backend == "openai" else None,
-        "corpus": ", ".join(f"{k}={v}" for k, v in roots.items()),
-        "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
-        "seconds": time.perf_counter() - started,
-        "settings": {k: settings.model_dump()[k] for k in ("chunk_size", "chunk_overlap", "top_k", "bm25_weight")},
-    }
-    report = build_report(results, meta)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    stem = f"{eval_set.stem}-{settings.backend}-{split}"
-    old = json.loads(baseline.read_text(encoding="utf-8")) if baseline.exists() else None
-    diff = diff_against(report, old) if old else None
-    plots = write_plots(report, out_dir, stem)
-    write_json(report, out_dir / f"{stem}.json")
-    write_markdown(report, diff, plots, out_dir / f"{stem}.md")
-    out.print(markdown_table({"all": report["overall"], **report["by_split"]}), highlight=False)
-    out.print(f"report: {out_dir / (stem + '.md')}", highlight=False)
-    if diff:
-        out.print(f"vs baseline: better {diff['better'] or '-'}; worse {diff['worse'] or '-'}", highlight=False)
+    report = outcome.report
+    sys.stdout.write(markdown_table({"all": report["overall"], **report["by_split"]}) + "\n")
+    out.print(f"report: {outcome.report_path}", highlight=False)
+    if outcome.diff:
+        better, worse = outcome.diff["better"] or "-", outcome.diff["worse"] or "-"
+        out.print(f"vs baseline: better {better}; worse {worse}", highlight=False)
     if update_baseline:
-        write_json(report, baseline)
         out.print(f"baseline updated: {baseline}")
     if check:
-        if old is None:
+        if not outcome.baseline_found:
             err.print(f"[red]error:[/] no baseline at {baseline}")
             raise typer.Exit(1)
-        failures = check_against(report, old, tolerance)
-        for failure in failures:
-            err.print(f"[red]regression:[/] {failure}")
-        if failures:
+        for regression in outcome.regressions or []:
+            err.print(f"[red]regression:[/] {regression}")
+        if outcome.regressions:
             raise typer.Exit(1)
         out.print("eval check passed: no headline metric fell below the baseline")
 

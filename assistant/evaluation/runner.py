@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from assistant.assistant import Assistant
-from assistant.evaluation.dataset import EvalItem
+from assistant.evaluation.dataset import EvalItem, load_eval_set
 from assistant.evaluation.metrics import CitedPassage, QuestionResult, score
+from assistant.evaluation.report import (
+    build_report,
+    check_against,
+    diff_against,
+    write_json,
+    write_markdown,
+    write_plots,
+)
 
 RETRIEVAL_DEPTH = 10  # for hit@10
 
@@ -60,3 +71,65 @@ def run_items(
         if on_result is not None:
             on_result(result)
     return results
+
+
+@dataclass
+class EvalOutcome:
+    report: dict[str, Any]
+    report_path: Path
+    diff: dict[str, list[str]] | None
+    regressions: list[str] | None  # None when not checked
+    baseline_found: bool
+
+
+def evaluate(
+    assistant: Assistant,
+    eval_set: Path,
+    *,
+    split: str,
+    corpus_roots: Mapping[str, Path],
+    out_dir: Path,
+    baseline: Path,
+    tolerance: float,
+    check: bool,
+    update_baseline: bool,
+    progress_factory: Callable[[], Any] | None = None,
+    on_ingested: Callable[[str], None] | None = None,
+) -> EvalOutcome:
+    """Ingest, ask every question, score, write the reports, diff and (optionally) check against the baseline."""
+    items = load_eval_set(eval_set)
+    if split != "all":
+        items = [i for i in items if i.split == split]
+    started = time.perf_counter()
+    for line in ingest_corpora(assistant, corpus_roots, progress=progress_factory() if progress_factory else None):
+        if on_ingested:
+            on_ingested(line)
+    progress = progress_factory() if progress_factory else None
+    if progress:
+        progress.start("questions", len(items))
+    results = run_items(assistant, items, on_result=lambda _r: progress.advance() if progress else None)
+    if progress:
+        progress.finish()
+    settings = assistant.settings
+    meta = {
+        "set": eval_set.name,
+        "split": split,
+        "backend": settings.backend,
+        "model": settings.openai_model if settings.backend == "openai" else None,
+        "corpus": ", ".join(f"{k}={v}" for k, v in corpus_roots.items()) + " (whole corpora, no subset)",
+        "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "seconds": time.perf_counter() - started,
+        "settings": {k: settings.model_dump()[k] for k in ("chunk_size", "chunk_overlap", "top_k", "bm25_weight")},
+    }
+    report = build_report(results, meta)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = f"{eval_set.stem}-{settings.backend}-{split}"
+    old = json.loads(baseline.read_text(encoding="utf-8")) if baseline.exists() else None
+    diff = diff_against(report, old) if old else None
+    plots = write_plots(report, out_dir, stem)
+    write_json(report, out_dir / f"{stem}.json")
+    write_markdown(report, diff, plots, out_dir / f"{stem}.md")
+    if update_baseline:
+        write_json(report, baseline)
+    regressions = check_against(report, old, tolerance) if check and old else None
+    return EvalOutcome(report, out_dir / f"{stem}.md", diff, regressions, old is not None)
