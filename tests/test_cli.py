@@ -67,3 +67,15 @@ def test_the_network_guard_really_blocks() -> None:
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode != 0 and "blocked network: getaddrinfo 'example.com'" in result.stderr
+
+
+def test_an_unreachable_chroma_server_is_a_clear_error(tmp_path: Path) -> None:
+    env_url = "http://127.0.0.1:9"  # the discard port: nothing listens there
+    result = subprocess.run(
+        [sys.executable, "-m", "assistant.cli", "ask", "What did Vučić say?"],
+        env={**os.environ, "NEWS_ASSISTANT_DATA_DIR": str(tmp_path), "NEWS_ASSISTANT_CHROMA_URL": env_url},
+        capture_output=True, text=True, cwd=REPO, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "cannot reach the Chroma server at http://127.0.0.1:9" in result.stderr
+    assert "Traceback" not in result.stderr
