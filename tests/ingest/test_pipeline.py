@@ -97,6 +97,7 @@ def test_a_crash_during_embedding_is_repaired_by_the_next_ingest(
         return original(self, progress)
 
     monkeypatch.setattr(IngestPipeline, "embed_pending", crash_after_first_batch)
+    monkeypatch.setattr("assistant.ingest.pipeline.UPSERT_GROUP", 1)  # store each batch as it is embedded
     with pytest.raises(KeyboardInterrupt):
         assistant.ingest([corpus])
     monkeypatch.undo()
