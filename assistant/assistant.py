@@ -76,7 +76,12 @@ class Assistant:
     def ingest(
         self, paths: Iterable[str | Path], *, prune: bool = False, progress: Progress | None = None
     ) -> IngestSummary:
-        chunker = Chunker(self.embedder.token_ids, self.settings.chunk_size, self.settings.chunk_overlap)
+        chunker = Chunker(
+            self.embedder.token_ids,
+            self.settings.chunk_size,
+            self.settings.chunk_overlap,
+            token_starts=self.embedder.token_starts,
+        )
         pipeline = IngestPipeline(self.store, self.embedder, chunker, self.settings.embed_batch_size)
         return pipeline.run([Path(p) for p in paths], prune=prune, progress=progress)
 

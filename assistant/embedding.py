@@ -85,6 +85,10 @@ class MiniLMEmbedding(BaseEmbedding):
         """Untruncated word-piece ids; llama-index's splitter only needs their count."""
         return self._counter.encode(text, add_special_tokens=False).ids
 
+    def token_starts(self, text: str) -> list[int]:
+        """Character offset where each word piece of `text` starts (for counting pieces of substrings)."""
+        return [start for start, _ in self._counter.encode(text, add_special_tokens=False).offsets]
+
     def embed(self, texts: list[str]) -> np.ndarray:
         """Unit-length float32 vectors, shape (len(texts), 384). Texts beyond 254 pieces are truncated."""
         return self.embed_with_spans(texts, [[] for _ in texts])[0]

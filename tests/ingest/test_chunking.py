@@ -28,3 +28,12 @@ def test_default_chunk_size_never_exceeds_the_window_even_with_a_long_title() ->
     (article,), _ = read_articles(("Long title " * 20 + "\n" + text).encode(), "a.txt", category=None, source=None)
     for chunk in chunker.chunk(article):
         assert embedder.count_tokens(chunk.embed_text) + 2 <= MODEL_WINDOW
+
+
+def test_counting_from_article_offsets_gives_the_same_chunks() -> None:
+    embedder = get_embedder()
+    reference = Chunker(embedder.token_ids, chunk_size=120, chunk_overlap=20)
+    fast = Chunker(embedder.token_ids, chunk_size=120, chunk_overlap=20, token_starts=embedder.token_starts)
+    text = SEED.read_text(encoding="utf-8") + "\n\n" + " ".join(f"Paragraph {i} on Vučić's budget." for i in range(60))
+    (article,), _ = read_articles(text.encode(), "seeds/seed.txt", category=None, source="seeds")
+    assert fast.chunk(article) == reference.chunk(article)
