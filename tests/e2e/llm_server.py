@@ -11,7 +11,6 @@ import importlib.util
 import json
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -20,6 +19,8 @@ import urllib.error
 import urllib.request
 from importlib.metadata import PackageNotFoundError, files
 from pathlib import Path
+
+from tests.e2e.processes import stop_process
 
 MODEL_ALIAS = "smollm2"
 GGUF_ENV = "NEWS_ASSISTANT_TEST_GGUF"  # overrides where the GGUF is looked for
@@ -127,14 +128,7 @@ class LlamaServer:
 
     def stop(self, timeout: float = 15.0) -> None:
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=timeout)
+        stop_process(process, timeout)
 
     def kill(self) -> None:
         """SIGKILL, as a crash would: open connections break off mid-response."""

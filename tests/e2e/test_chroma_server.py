@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -17,6 +16,7 @@ import pytest
 
 from assistant import Assistant, Settings
 from tests.conftest import SEED, require
+from tests.e2e.processes import stop_process
 
 pytestmark = pytest.mark.e2e
 
@@ -76,14 +76,7 @@ class ChromaServer:
 
     def stop(self, timeout: float = 20.0) -> None:
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=timeout)
+        stop_process(process, timeout)
 
     def restart(self) -> None:
         self.stop()
