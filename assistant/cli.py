@@ -34,10 +34,10 @@ out = Console(soft_wrap=True)  # no hard wrapping: answers and tables stay copya
 err = Console(stderr=True, soft_wrap=True)
 
 DataDir = Annotated[
-    Path | None, typer.Option("--data-dir", help="Where the index lives [env NEWS_ASSISTANT_DATA_DIR].")
+    Path | None, typer.Option("--data-dir", help="Where the index lives (env NEWS_ASSISTANT_DATA_DIR).")
 ]
 Collection = Annotated[
-    str | None, typer.Option("--collection", help="Collection name [env NEWS_ASSISTANT_COLLECTION].")
+    str | None, typer.Option("--collection", help="Collection name (env NEWS_ASSISTANT_COLLECTION).")
 ]
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details to stderr.")]
 
@@ -141,7 +141,7 @@ def ask(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the answer as JSON (schema: `schema` command).")
     ] = False,
-    backend: Annotated[str | None, typer.Option(help="extractive | openai [env NEWS_ASSISTANT_BACKEND].")] = None,
+    backend: Annotated[str | None, typer.Option(help="extractive | openai (env NEWS_ASSISTANT_BACKEND).")] = None,
     category: Annotated[list[str] | None, typer.Option(help="Only these categories (repeatable).")] = None,
     source: Annotated[list[str] | None, typer.Option(help="Only these sources (repeatable).")] = None,
     date_from: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
