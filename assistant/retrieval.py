@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.embedding import MiniLMEmbedding
-from assistant.store import Store, StoreUnavailable
+from assistant.store import Store
 from assistant.types import Filters, Passage
 
 log = logging.getLogger(__name__)
@@ -51,8 +51,6 @@ class HybridRetriever:
         lexical_hits = lexical.top(bm25_scores, self.candidates)
         try:
             vector_hits = self.store.vectors.search(query_embedding, self.candidates, filters)
-        except StoreUnavailable:
-            raise
         except Exception as exc:  # e.g. the embedded store being rewritten by a concurrent ingest process
             log.warning("vector search failed, answering from BM25 alone: %s", exc)
             vector_hits = []

@@ -15,6 +15,7 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -26,18 +27,30 @@ from assistant import Assistant, Settings  # noqa: E402
 from assistant.answering.extractive import (  # noqa: E402
     FEATURES,
     MODEL_PATH,
-    OTHER_RATIO,
     ExtractiveAnswerer,
+    select_sentences,
 )
 from assistant.evaluation.dataset import load_eval_set  # noqa: E402
 from assistant.evaluation.metrics import norm  # noqa: E402
+from assistant.text import fold  # noqa: E402
 
-Sample = tuple[str, bool, np.ndarray, np.ndarray, list[str], np.ndarray, np.ndarray]
+
+@dataclass
+class Sample:
+    """One dev question: a row per candidate sentence."""
+
+    id: str
+    answerable: bool
+    features: np.ndarray
+    labels: np.ndarray  # the sentence holds an accept string and comes from a gold article
+    passages: list[int]  # which retrieved passage each sentence is from
+    texts: list[str]  # folded sentence texts (the answerer takes a repeated text once)
+    eligible: np.ndarray  # the answerer's hard evidence rules
+    precise: np.ndarray  # the sentence's passage holds an evidence quote (what citation precision counts)
 
 
 def collect(assistant: Assistant, split: str) -> list[Sample]:
-    """Per question: (id, answerable, features, labels, passage (chunk) of each sentence, eligibility mask,
-    whether each sentence's passage holds the evidence)."""
+    """The candidate sentences of every question of `split`, as the answerer sees them."""
     answerer: ExtractiveAnswerer = assistant.extractive
     out = []
     for item in load_eval_set(REPO / "eval/sets/news_qa.jsonl"):
@@ -56,14 +69,18 @@ def collect(assistant: Assistant, split: str) -> list[Sample]:
             in_gold = bool(gold & {passage.path, *passage.also_in})
             labels.append(in_gold and any(norm(a) in norm(c.text) for a in item.accept))
             precise.append(any(norm(e) in norm(passage.text) for e in item.evidence))
-        articles = [retrieved.passages[c.passage_index].chunk_id for c in candidates]
-        eligible = np.asarray([c.eligible for c in candidates], dtype=np.float64)
         out.append(
-            (
-                item.id, item.answerable, x, np.asarray(labels, dtype=np.float64), articles, eligible,
-                np.asarray(precise, dtype=np.float64),
+            Sample(
+                id=item.id,
+                answerable=item.answerable,
+                features=x,
+                labels=np.asarray(labels, dtype=np.float64),
+                passages=[c.passage_index for c in candidates],
+                texts=[fold(c.text) for c in candidates],
+                eligible=np.asarray([c.eligible for c in candidates], dtype=np.float64),
+                precise=np.asarray(precise, dtype=np.float64),
             )
-        )  # fmt: skip
+        )
     return out
 
 
@@ -80,37 +97,25 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 0.05, steps: int = 40
     return w
 
 
-def select(p: np.ndarray, articles: list[str], threshold: float, ratio: float, n: int) -> list[int]:
-    """The answerer's selection rule (ExtractiveAnswerer.answer), on precomputed probabilities."""
-    order = [int(k) for k in np.argsort(-p)]
-    best = order[0]
-    if p[best] < threshold:
-        return []
-    chosen = [best]
-    for k in order[1:]:
-        if len(chosen) >= n or p[k] < max(threshold, ratio * p[best]):
-            break
-        if articles[k] == articles[best] or p[k] >= OTHER_RATIO * p[best]:
-            chosen.append(k)
-    return chosen
-
-
 def choose_selection(data: list[Sample], w: np.ndarray, n: int) -> tuple[float, float, dict]:
     """Threshold and extra-sentence ratio maximising answer accuracy + abstention F1 + citation precision."""
     probabilities = [
-        eligible / (1 + np.exp(-(np.hstack([x, np.ones((len(x), 1))]) @ w))) for _, _, x, _, _, eligible, _ in data
+        (d.eligible / (1 + np.exp(-(np.hstack([d.features, np.ones((len(d.features), 1))]) @ w)))).tolist()
+        for d in data
     ]
     best: tuple[float, float, float, dict] = (-1.0, 0.5, 0.8, {})
     for ratio in (0.5, 0.6, 0.7, 0.8, 0.9):
         for t in np.arange(0.05, 0.96, 0.01):
             correct = answerable = tp = fp = fn = cited = cited_precise = 0
-            for (_qid, is_answerable, _x, y, articles, _e, precise), p in zip(data, probabilities, strict=True):
-                chosen = select(p, articles, float(t), ratio, n)
-                if is_answerable:
+            for d, p in zip(data, probabilities, strict=True):
+                chosen = select_sentences(
+                    p, d.passages, d.texts, threshold=float(t), extra_ratio=ratio, max_sentences=n
+                )
+                if d.answerable:
                     answerable += 1
-                    correct += any(y[k] > 0 for k in chosen)
+                    correct += any(d.labels[k] > 0 for k in chosen)
                     cited += len(chosen)
-                    cited_precise += sum(precise[k] > 0 for k in chosen)
+                    cited_precise += sum(d.precise[k] > 0 for k in chosen)
                     fp += not chosen
                 else:
                     tp += not chosen
@@ -139,8 +144,8 @@ def main() -> None:
     args = parser.parse_args()
     assistant = Assistant(Settings(data_dir=args.data_dir, collection=args.collection, ingest_seeds_on_first_run=False))
     data = collect(assistant, "dev")
-    x = np.vstack([d[2] for d in data])
-    y = np.concatenate([d[3] for d in data])
+    x = np.vstack([d.features for d in data])
+    y = np.concatenate([d.labels for d in data])
     w = fit_logistic(x, y, l2=args.l2)
     threshold, ratio, dev_scores = choose_selection(data, w, assistant.settings.max_answer_sentences)
     model = {

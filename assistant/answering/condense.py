@@ -24,8 +24,7 @@ def _recent_names(history: list[Turn]) -> tuple[str | None, list[str]]:
             continue
         q = analyze_question(turn.content)
         if q.entities:
-            speaker = q.speaker if q.speaker in q.entities else None
-            return speaker or q.entities[0], q.entities
+            return q.primary, q.entities
     return None, []
 
 

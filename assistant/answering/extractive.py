@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -84,6 +84,11 @@ def default_model() -> ScoringModel:
     return ScoringModel.load()
 
 
+@functools.cache
+def _frame_terms() -> frozenset[str]:
+    return frozenset(analyze([" ".join(FRAME_WORDS)])[0])
+
+
 @dataclass
 class Candidate:
     passage_index: int
@@ -93,6 +98,7 @@ class Candidate:
     text: str
     window: str  # the sentence with its neighbours and the headline: where names and attributions show up
     lead: bool
+    span_count: int  # sentences in the passage: stored sentence vectors must have as many rows
     features: dict[str, float] = field(default_factory=dict)
     eligible: bool = True  # may this sentence be the answer at all (see _featurise)?
     probability: float = 0.0
@@ -123,22 +129,18 @@ class ExtractiveAnswerer:
         candidates = self.candidates(question, passages, query_embedding)
         if not candidates:
             return ExtractiveResult(ABSTAIN_TEXT, True, [], [])
-        ranked = sorted(candidates, key=lambda c: -c.probability)
-        best = ranked[0].probability
-        if best < self.model.threshold:
+        picked = select_sentences(
+            [c.probability for c in candidates],
+            [c.passage_index for c in candidates],
+            [fold(c.text) for c in candidates],
+            threshold=self.model.threshold,
+            extra_ratio=self.model.extra_ratio,
+            max_sentences=self.max_sentences,
+        )
+        if not picked:
+            ranked = sorted(candidates, key=lambda c: -c.probability)
             return ExtractiveResult(ABSTAIN_TEXT, True, [], self._closest(ranked, passages))
-        top = ranked[0]
-        chosen: list[Candidate] = [top]
-        seen: set[str] = {fold(top.text)}
-        for cand in ranked[1:]:
-            if len(chosen) >= self.max_sentences or cand.probability < max(
-                self.model.threshold, self.model.extra_ratio * best
-            ):
-                break
-            key = fold(cand.text)
-            if key not in seen and (cand.passage_index == top.passage_index or cand.probability >= OTHER_RATIO * best):
-                chosen.append(cand)
-                seen.add(key)
+        chosen = [candidates[k] for k in picked]
         citations = []
         parts = []
         for n, cand in enumerate(chosen, start=1):
@@ -158,10 +160,9 @@ class ExtractiveAnswerer:
 
     def _semantic(self, candidates: list[Candidate], passages: list[Passage], query: np.ndarray) -> list[float]:
         scores: list[float | None] = []
-        n_spans = {i: len(sentence_spans(p.text)) for i, p in enumerate(passages)}
         for cand in candidates:
             vectors = passages[cand.passage_index].sentence_vectors
-            aligned = vectors is not None and len(vectors) == n_spans[cand.passage_index]
+            aligned = vectors is not None and len(vectors) == cand.span_count
             scores.append(float(vectors[cand.span_index] @ query) if aligned else None)
         missing = [i for i, s in enumerate(scores) if s is None]
         if missing:  # chunks embedded before sentence vectors existed, or still waiting for embedding
@@ -171,7 +172,7 @@ class ExtractiveAnswerer:
         return [float(s) for s in scores]  # type: ignore[arg-type]
 
     def _featurise(self, q: Question, candidates: list[Candidate], passages: list[Passage], query: np.ndarray) -> None:
-        frame = set(analyze([" ".join(FRAME_WORDS)])[0])
+        frame = _frame_terms()
         q_terms = [t for t in dict.fromkeys(analyze([q.text])[0]) if t not in frame]
         entity_terms = set(analyze([" ".join(q.entities)])[0]) if q.entities else set()
         topic_terms = [t for t in q_terms if t not in entity_terms]
@@ -180,7 +181,7 @@ class ExtractiveAnswerer:
         topic_total = sum(weights[t] for t in topic_terms) or 1.0
         top_passage = max((p.score for p in passages), default=1.0) or 1.0
         article_words = [{fold(w) for w in words(p.title + " " + p.text)} for p in passages]
-        primary = q.speaker if q.speaker in q.entities else (q.entities[0] if q.entities else None)
+        primary = q.primary
 
         sentence_terms = analyze([c.text for c in candidates])
         window_terms = analyze([c.window for c in candidates])
@@ -242,6 +243,38 @@ class ExtractiveAnswerer:
         return out
 
 
+def select_sentences(
+    probabilities: Sequence[float],
+    passage_keys: Sequence[Hashable],
+    text_keys: Sequence[Hashable],
+    *,
+    threshold: float,
+    extra_ratio: float,
+    max_sentences: int,
+) -> list[int]:
+    """Indices of the sentences that make the answer, best first; [] means abstain.
+
+    The best sentence answers if its probability reaches `threshold`. Up to `max_sentences - 1` more follow
+    while they reach `extra_ratio` of the best: from the best sentence's passage, or from another passage only
+    when nearly as good (OTHER_RATIO). Repeated texts (duplicate articles) are taken once.
+    eval/fit_extractive.py simulates the answerer with this same function.
+    """
+    order = sorted(range(len(probabilities)), key=lambda k: -probabilities[k])
+    if not order or probabilities[order[0]] < threshold:
+        return []
+    best = order[0]
+    chosen = [best]
+    seen = {text_keys[best]}
+    for k in order[1:]:
+        if len(chosen) >= max_sentences or probabilities[k] < max(threshold, extra_ratio * probabilities[best]):
+            break
+        same_passage = passage_keys[k] == passage_keys[best]
+        if text_keys[k] not in seen and (same_passage or probabilities[k] >= OTHER_RATIO * probabilities[best]):
+            chosen.append(k)
+            seen.add(text_keys[k])
+    return chosen
+
+
 def _split(passages: list[Passage]) -> list[Candidate]:
     out = []
     for i, passage in enumerate(passages):
@@ -254,5 +287,5 @@ def _split(passages: list[Passage]) -> list[Candidate]:
             next_text = passage.text[spans[j + 1][0] : spans[j + 1][1]] if j + 1 < len(spans) else ""
             window = f"{passage.title}\n{prev_text}\n{sentence}\n{next_text}"
             lead = passage.position == 0 and j == 0
-            out.append(Candidate(i, j, start, end, sentence, window, lead))
+            out.append(Candidate(i, j, start, end, sentence, window, lead, len(spans)))
     return out

@@ -202,6 +202,13 @@ class Question:
     entities: list[str] = field(default_factory=list)  # names in the question ("Vučić", "Turkish")
     speaker: str | None = None  # for "what did X say ..."
 
+    @property
+    def primary(self) -> str | None:
+        """The name the question is about: the speaker of a quote question, else its first name."""
+        if self.speaker in self.entities:
+            return self.speaker
+        return self.entities[0] if self.entities else None
+
     def answer_type_ok(self, text: str) -> bool:
         """Does the text carry new information of the kind asked for (not just the question's own words)?"""
         if self.kind == "quote":
