@@ -539,29 +539,15 @@ def targets(res: dict[str, Any]) -> list[dict[str, Any]]:
             answer = lat[key]["answer"]
             add(f"answer p95 ({chunks:,} chunks, {label})", answer["p95_ms"], "< 600", answer["p95_ms"] < 600, "ms")
     memory = res.get("memory", {})
-    serve = memory.get("serve", {})
-    if serve.get("peak_rss_bytes"):
-        add(
-            "`serve` peak RSS",
-            round(serve["peak_rss_bytes"] / GB, 2),
-            "< 1.5",
-            serve["peak_rss_bytes"] < 1.5 * GB,
-            "GB",
-        )
-    serve = memory.get("serve_scale", {})
-    if serve.get("peak_rss_bytes"):
-        chunks = res.get("latency", {}).get("scale_embedded", {}).get("chunks", 0)
-        value = round(serve["peak_rss_bytes"] / GB, 2)
-        add(f"`serve` peak RSS ({chunks:,} chunks)", value, "< 1.5", serve["peak_rss_bytes"] < 1.5 * GB, "GB")
-    ask = memory.get("assistant_ask_process", {})
-    if ask.get("peak_rss_bytes"):
-        add(
-            "Assistant.ask process peak RSS",
-            round(ask["peak_rss_bytes"] / GB, 2),
-            "< 1.5",
-            ask["peak_rss_bytes"] < 1.5 * GB,
-            "GB",
-        )
+    scale_chunks = res.get("latency", {}).get("scale_embedded", {}).get("chunks", 0)
+    for key, label in (
+        ("serve", "`serve` peak RSS"),
+        ("serve_scale", f"`serve` peak RSS ({scale_chunks:,} chunks)"),
+        ("assistant_ask_process", "Assistant.ask process peak RSS"),
+    ):
+        peak = memory.get(key, {}).get("peak_rss_bytes")
+        if peak:
+            add(label, round(peak / GB, 2), "< 1.5", peak < 1.5 * GB, "GB")
     return rows
 
 
