@@ -99,7 +99,8 @@ class Assistant:
         return self.store.stats()
 
     # --- asking
-    def _validate(self, question: str) -> str:
+    def validate_question(self, question: str) -> str:
+        """The question as it will be asked (whitespace folded); InvalidQuestion when empty or too long."""
         if not isinstance(question, str) or not question.strip():
             raise InvalidQuestion("the question is empty")
         if len(question) > self.settings.max_question_chars:
@@ -112,7 +113,7 @@ class Assistant:
         self, question: str, filters: Filters | dict | None, history: list[Turn] | list[dict] | None, backend: Backend
     ) -> tuple[str, str, Filters | None, RetrievalResult, dict[str, float]]:
         timings: dict[str, float] = {}
-        question = self._validate(question)
+        question = self.validate_question(question)
         if isinstance(filters, dict):
             filters = Filters(**filters)
         turns = [t if isinstance(t, Turn) else Turn(**t) for t in (history or [])]

@@ -160,9 +160,11 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
         question = (question or "").strip()
         if not question:
             return
-        if len(question) > settings.max_question_chars:
-            limit = settings.max_question_chars
-            raise gr.Error(f"The question is {len(question)} characters long; the limit is {limit}.")
+        try:  # before the question shows in the chat: a refused question leaves no pending bubble
+            assistant.validate_question(question)
+        except InvalidQuestion as exc:
+            message = str(exc)
+            raise gr.Error(f"{message[:1].upper()}{message[1:]}.") from None
         try:
             filters = _filters(categories, sources, date_from, date_to)
         except ValidationError as exc:
