@@ -24,6 +24,10 @@ QUESTION_TYPES: frozenset[str] = frozenset({"fact", "number", "quote", "date", "
 SPLITS: frozenset[str] = frozenset({"dev", "test"})
 FIELDS: tuple[str, ...] = ("id", "question", "answer", "accept", "articles", "evidence", "type", "split")
 LIST_FIELDS: tuple[str, ...] = ("accept", "articles", "evidence")
+# Optional: what kind of near-miss an unanswerable item is (missing_name, missing_number, missing_place,
+# missing_date, not_quoted, false_premise, later_event, out_of_corpus, ...) or how a multi item joins its
+# articles (bridge, compare, follow_up). Reports break results down by it.
+OPTIONAL_FIELDS: tuple[str, ...] = ("subtype",)
 MIN_EVIDENCE_WORDS = 8
 MAX_ACCEPT = 4
 _QUOTE_PREVIEW = 60
@@ -41,6 +45,7 @@ class EvalItem:
     evidence: tuple[str, ...]
     type: str
     split: str
+    subtype: str = ""
 
     @property
     def answerable(self) -> bool:
@@ -57,7 +62,7 @@ def _item_from_record(record: Any, where: str) -> EvalItem:
     missing = [name for name in FIELDS if name not in record]
     if missing:
         raise ValueError(f"{where}: missing field(s): {', '.join(missing)}")
-    unknown = sorted(set(record) - set(FIELDS))
+    unknown = sorted(set(record) - set(FIELDS) - set(OPTIONAL_FIELDS))
     if unknown:
         raise ValueError(f"{where}: unknown field(s): {', '.join(unknown)}")
     for name in FIELDS:
@@ -67,6 +72,9 @@ def _item_from_record(record: Any, where: str) -> EvalItem:
                 raise ValueError(f"{where}: field {name!r} must be a list of non-empty strings")
         elif not isinstance(value, str) or not value.strip():
             raise ValueError(f"{where}: field {name!r} must be a non-empty string")
+    subtype = record.get("subtype", "")
+    if not isinstance(subtype, str):
+        raise ValueError(f"{where}: field 'subtype' must be a string")
     if record["type"] not in QUESTION_TYPES:
         raise ValueError(f"{where}: bad type {record['type']!r} (expected one of {', '.join(sorted(QUESTION_TYPES))})")
     if record["split"] not in SPLITS:
@@ -80,6 +88,7 @@ def _item_from_record(record: Any, where: str) -> EvalItem:
         evidence=tuple(record["evidence"]),
         type=record["type"],
         split=record["split"],
+        subtype=subtype,
     )
 
 
@@ -271,3 +280,19 @@ def find_unlisted_duplicates(items: Iterable[EvalItem], corpus_roots: Mapping[st
                     + ", ".join(unlisted)
                 )
     return problems
+
+
+def split_digest(items: Iterable[EvalItem], split: str) -> str:
+    """SHA-256 over the items of one split (canonical JSON, in file order): freezes the test split.
+
+    `eval/sets/<set>.test.sha256` records the digest of the test split when it was frozen; a test fails if
+    any test item is edited, added or removed, so the held-out questions cannot drift toward the system.
+    """
+    import hashlib
+    from dataclasses import asdict
+
+    digest = hashlib.sha256()
+    for item in items:
+        if item.split == split:
+            digest.update(json.dumps(asdict(item), ensure_ascii=False, sort_keys=True).encode("utf-8") + b"\n")
+    return digest.hexdigest()

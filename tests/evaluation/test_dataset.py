@@ -220,3 +220,13 @@ def test_finds_unlisted_duplicate(corpus: dict[str, Path]) -> None:
     problems = find_unlisted_duplicates(items, corpus)
     assert len(problems) == 1
     assert "news/dup/a_copy.txt" in problems[0] and problems[0].startswith("q001:")
+
+
+def test_test_split_is_frozen():
+    """The held-out split is the one recorded when it was frozen (eval/README.md, 'Split policy')."""
+    from assistant.evaluation.dataset import split_digest
+
+    items = load_eval_set(REPO / "eval" / "sets" / "news_qa.jsonl")
+    recorded = (REPO / "eval" / "sets" / "news_qa.test.sha256").read_text().strip()
+    assert split_digest(items, "test") == recorded
+    assert sum(i.split == "test" for i in items) == 174
