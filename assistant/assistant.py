@@ -62,9 +62,7 @@ class Assistant:
 
     @property
     def extractive(self) -> ExtractiveAnswerer:
-        return ExtractiveAnswerer(
-            self.embedder, lambda term: self.store.lexical.idf(term), self.settings.max_answer_sentences
-        )
+        return ExtractiveAnswerer(self.embedder, lambda term: self.store.lexical.idf(term))
 
     @property
     def llm(self) -> OpenAIAnswerer:

@@ -88,12 +88,30 @@ def _evidence_in(evidence: str, cited: CitedPassage) -> bool:
     return e in p or (len(q) > 20 and (q in e or e in q))
 
 
+def accept_groups(item: EvalItem) -> list[list[str]]:
+    """The accept strings an answer must cover: one of them, or for a multi item one per evidence quote.
+
+    A two-article question is answered only when both parts are: each evidence quote that holds accept
+    strings is a part, and the answer needs one accept string of every part.
+    """
+    if item.type != "multi":
+        return [list(item.accept)]
+    groups = []
+    for quote in item.evidence:
+        group = [a for a in item.accept if norm(a) in norm(quote)]
+        if group and group not in groups:
+            groups.append(group)
+    return groups or [list(item.accept)]
+
+
 def score(item: EvalItem, result: QuestionResult) -> QuestionResult:
     gold = set(item.articles)
     result.rank = next((i for i, paths in enumerate(result.retrieved, start=1) if gold & set(paths)), None)
     if item.answerable:
         text = norm(result.answer)
-        result.correct = not result.abstained and any(norm(a) in text for a in item.accept)
+        result.correct = not result.abstained and all(
+            any(norm(a) in text for a in group) for group in accept_groups(item)
+        )
         result.f1 = 0.0 if result.abstained else token_f1(item.answer, result.answer)
         result.citations_precise = sum(any(_evidence_in(e, c) for e in item.evidence) for c in result.citations)
         if not result.abstained and item.evidence:
@@ -131,6 +149,8 @@ def aggregate(results: Iterable[QuestionResult]) -> dict[str, float | int | None
         else (0.0 if unanswerable else None)
     )
     latencies = [r.latency for r in rs]
+    shown = [r for r in rs if not r.abstained]
+    wrong_shown = sum(not r.answerable or not r.correct for r in shown)
     return {
         "questions": len(rs),
         "answerable": len(answerable),
@@ -145,6 +165,8 @@ def aggregate(results: Iterable[QuestionResult]) -> dict[str, float | int | None
         "abstention_precision": precision,
         "abstention_recall": recall,
         "abstention_f1": f1,
+        "false_abstention": _ratio(fp, len(answerable)),
+        "confidently_wrong": _ratio(wrong_shown, len(shown)),
         "latency_p50": _percentile(latencies, 0.5),
         "latency_p95": _percentile(latencies, 0.95),
         "latency_mean": round(statistics.fmean(latencies), 4) if latencies else None,

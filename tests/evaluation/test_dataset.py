@@ -226,7 +226,7 @@ def test_test_split_is_frozen():
     """The held-out split is the one recorded when it was frozen (eval/README.md, 'Split policy')."""
     from assistant.evaluation.dataset import split_digest
 
-    items = load_eval_set(REPO / "eval" / "sets" / "news_qa.jsonl")
-    recorded = (REPO / "eval" / "sets" / "news_qa.test.sha256").read_text().strip()
+    items = load_eval_set(REPO_ROOT / "eval" / "sets" / "news_qa.jsonl")
+    recorded = (REPO_ROOT / "eval" / "sets" / "news_qa.test.sha256").read_text().strip()
     assert split_digest(items, "test") == recorded
     assert sum(i.split == "test" for i in items) == 174
