@@ -12,8 +12,9 @@ from typing import Any
 
 from assistant.answering.citations import ABSTAIN_TEXT, check_generated
 from assistant.answering.condense import rewrite_followup
-from assistant.answering.extractive import ExtractiveAnswerer, ExtractiveResult
+from assistant.answering.extractive import ExtractiveAnswerer, ExtractiveResult, combine_parts
 from assistant.answering.generative import LLMUnavailable, OpenAIAnswerer
+from assistant.answering.question import decompose
 from assistant.config import Backend, Settings
 from assistant.embedding import MiniLMEmbedding, get_embedder
 from assistant.errors import InvalidQuestion
@@ -183,7 +184,7 @@ class Assistant:
             backend_used = "extractive"
         if result is None:
             t0 = time.perf_counter()
-            result = self.extractive.answer(standalone, retrieved.passages, retrieved.query_embedding)
+            result = self._extractive_answer(standalone, retrieved, _filters)
             timings["answer"] = time.perf_counter() - t0
         timings["total"] = time.perf_counter() - started
         answer = Answer(
@@ -199,6 +200,19 @@ class Assistant:
             timings={k: round(v, 4) for k, v in timings.items()},
         )
         yield StreamEvent("answer", answer=answer)
+
+    def _extractive_answer(
+        self, question: str, retrieved: RetrievalResult, filters: Filters | None
+    ) -> ExtractiveResult:
+        """Answer each part of a multi-part question from its own retrieval ("How many X, and when Y?")."""
+        parts = decompose(question)
+        if len(parts) == 1:
+            return self.extractive.answer(question, retrieved.passages, retrieved.query_embedding)
+        results = []
+        for part in parts:
+            found = self.retriever.retrieve(part.query, self.settings.top_k, filters)
+            results.append(self.extractive.answer(part.question, found.passages, found.query_embedding))
+        return combine_parts([p.question for p in parts], results)
 
     def _checked(self, raw: str, retrieved: RetrievalResult, notes: list[str]) -> ExtractiveResult | None:
         """Citation-check a generated answer; None means: fall back to extractive."""

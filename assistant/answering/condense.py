@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 
-from assistant.answering.text import analyze_question, find_entities
+from assistant.answering.question import analyze
+from assistant.answering.text import find_entities
 from assistant.types import Turn
 
 _PERSON = re.compile(r"\b(he|she|him|her)\b", re.I)
@@ -22,9 +23,9 @@ def _recent_names(history: list[Turn]) -> tuple[str | None, list[str]]:
     for turn in reversed(history):
         if turn.role != "user":
             continue
-        q = analyze_question(turn.content)
-        if q.entities:
-            return q.primary, q.entities
+        frame = analyze(turn.content)
+        if frame.entities:
+            return frame.speaker or frame.subject or frame.entities[0], list(frame.entities)
     return None, []
 
 

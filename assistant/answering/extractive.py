@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +29,7 @@ import numpy as np
 from assistant.answering.citations import ABSTAIN_TEXT, make_citation
 from assistant.answering.nlp import parse
 from assistant.answering.question import QuestionFrame, analyze
-from assistant.answering.slots import Filler, attributed, fillers
+from assistant.answering.slots import Filler, anchor_tokens, attributed, fillers, role, specific, tie
 from assistant.answering.text import FRAME_WORDS, entity_in, word_matches
 from assistant.embedding import MiniLMEmbedding
 from assistant.resources import RESOURCES_DIR
@@ -37,8 +38,28 @@ from assistant.text import fold, sentence_spans, words
 from assistant.types import Citation, Passage
 
 MODEL_PATH = RESOURCES_DIR / "extractive_model.json"
-PARSED = 16  # candidates parsed per question: ~4 ms each on one core
-FEATURES = ("semantic", "lexical", "window_lexical", "entities_window", "predicate", "passage_rank")
+# A second sentence joins the answer only when it also passed every check and scores within this margin of the
+# best (in logits): two sentences that each fill the slot, when the evidence cannot choose. Never padding.
+SECOND_MARGIN = 0.5
+PARSED = 48  # candidates parsed per question: ~2 ms each, warm
+FEATURES = (
+    "semantic",  # MiniLM cosine of sentence (late-chunked at ingest) and question
+    "lexical",  # idf-weighted share of the question's terms in the sentence
+    "window_lexical",  # ... in the headline + sentence + neighbours
+    "entities_sentence",  # share of the question's names in the sentence
+    "entities_window",  # ... in the window
+    "subject",  # the question's subject is named in the sentence (or the sentence before, if it refers back)
+    "anchor",  # the sentence carries the question's predicate / asked noun (or a near synonym)
+    "tie",  # the filler sits next to an anchor or a name of the question
+    "passage_rank",
+    "novelty",  # share of the sentence's content terms the question does not have: a restatement answers nothing
+    "fillers",  # how many distinct fillers of the asked slot (capped at 3, /3)
+    "quoted",  # quotation marks, for "what did X say"
+    "semantic_gap",  # distance to the best sentence's similarity
+    "lexical_gap",
+    "role",  # a filler is the subject/object of its clause
+    "specific",  # a filler with digits
+)
 
 
 @dataclass(frozen=True)
@@ -74,6 +95,8 @@ class Candidate:
     end: int
     text: str
     window: str  # headline, previous, this and next sentence: where names and attributions show up
+    before: str  # the two sentences before: where "X said:" introduces a quotation
+    after: str
     features: dict[str, float] = field(default_factory=dict)
     fillers: list[Filler] = field(default_factory=list)
     checks: dict[str, bool] = field(default_factory=dict)  # name -> passed
@@ -110,8 +133,17 @@ class ExtractiveAnswerer:
         if best is None or best.probability < self.model.threshold:
             ranked = sorted(candidates, key=lambda c: -c.probability)
             return ExtractiveResult(ABSTAIN_TEXT, True, [], _closest(ranked, passages), frame)
-        citation = make_citation(1, passages[best.passage_index], best.start, best.end, best.probability)
-        return ExtractiveResult(f"{best.text} [1]", False, [citation], [], frame, [best])
+        chosen = [best] + [
+            c
+            for c in sorted(passing, key=lambda c: -c.probability)[1:2]
+            if _logit(best.probability) - _logit(c.probability) <= SECOND_MARGIN
+        ]
+        citations = []
+        parts = []
+        for n, cand in enumerate(chosen, start=1):
+            citations.append(make_citation(n, passages[cand.passage_index], cand.start, cand.end, cand.probability))
+            parts.append(f"{cand.text} [{n}]")
+        return ExtractiveResult(" ".join(parts), False, citations, [], frame, chosen)
 
     # --- stages
     def candidates(self, frame: QuestionFrame, passages: list[Passage], query: np.ndarray) -> list[Candidate]:
@@ -120,9 +152,7 @@ class ExtractiveAnswerer:
         if not candidates:
             return []
         self._relevance(frame, candidates, passages, query)
-        prerank = sorted(
-            candidates, key=lambda c: -(c.features["semantic"] + c.features["lexical"] + c.features["predicate"])
-        )
+        prerank = sorted(candidates, key=lambda c: -(c.features["semantic"] + c.features["window_lexical"]))
         top = prerank[:PARSED]
         for cand, doc in zip(top, parse([c.text for c in top]), strict=True):
             self._check(frame, cand, doc, passages)
@@ -153,7 +183,6 @@ class ExtractiveAnswerer:
         q_terms = [t for t in dict.fromkeys(terms_of([frame.text])[0]) if t not in frame_terms]
         weights = {t: self.idf(t) for t in q_terms}
         total = sum(weights.values()) or 1.0
-        predicate_terms = set(terms_of([" ".join(frame.predicates)])[0]) if frame.predicates else set()
         sentence_terms = terms_of([c.text for c in candidates])
         window_terms = terms_of([c.window for c in candidates])
         semantic = self._semantic(candidates, passages, query)
@@ -161,26 +190,60 @@ class ExtractiveAnswerer:
         for cand, s_terms, w_terms, sem in zip(candidates, sentence_terms, window_terms, semantic, strict=True):
             s_set, w_set = set(s_terms), set(w_terms)
             window_words = {fold(w) for w in words(cand.window)}
+            sentence_words = {fold(w) for w in words(cand.text)}
             cand.features = {
                 "semantic": sem,
                 "lexical": sum(weights[t] for t in q_terms if t in s_set) / total,
                 "window_lexical": sum(weights[t] for t in q_terms if t in w_set) / total,
+                "entities_sentence": (
+                    sum(entity_in(e, sentence_words) for e in frame.entities) / n_entities if n_entities else 1.0
+                ),
                 "entities_window": (
                     sum(entity_in(e, window_words) for e in frame.entities) / n_entities if n_entities else 1.0
                 ),
-                "predicate": float(bool(predicate_terms & s_set)) if predicate_terms else 0.5,
+                "subject": _subject_near(frame, cand),
+                "anchor": 0.0,
+                "tie": 0.0,
                 "passage_rank": 1.0 / (1 + cand.passage_index),
+                "novelty": len(s_set - set(q_terms)) / max(len(s_set), 1),
+                "fillers": 0.0,
+                "quoted": float(frame.slot == "quote" and any(m in cand.text for m in '"“”')),
+                "role": 0.0,
+                "specific": 0.0,
             }
+        best_semantic = max(c.features["semantic"] for c in candidates)
+        best_lexical = max(c.features["lexical"] for c in candidates)
+        for cand in candidates:
+            cand.features["semantic_gap"] = cand.features["semantic"] - best_semantic
+            cand.features["lexical_gap"] = cand.features["lexical"] - best_lexical
 
     def _check(self, frame: QuestionFrame, cand: Candidate, doc: object, passages: list[Passage]) -> None:
         article_words = _article_words(passages, passages[cand.passage_index].article_id)
         missing = [e for e in frame.entities if not _mentioned(e, article_words)]
         cand.checks["names"] = not missing  # a question about the 2022 World Cup is not answered by 2005
+        cand.features["anchor"] = float(bool(anchor_tokens(frame, doc)))
         if frame.typed:
             cand.fillers = fillers(frame, doc)
             cand.checks["slot"] = bool(cand.fillers)
+            cand.features["tie"] = tie(frame, doc, cand.fillers)
+            cand.features["fillers"] = min(len({fold(f.text) for f in cand.fillers}), 3) / 3
+            cand.features["role"] = role(doc, cand.fillers)
+            cand.features["specific"] = specific(cand.fillers)
         if frame.slot == "quote":
-            cand.checks["speaker"] = attributed(frame, cand.text, cand.window)
+            cand.checks["speaker"] = attributed(frame, doc, cand.before, cand.after)
+
+
+_REFERS_BACK = re.compile(r"^\W*(he|she|it|they|his|her|its|their|the [a-z]+|this|that|these)\b", re.I)
+
+
+def _subject_near(frame: QuestionFrame, cand: Candidate) -> float:
+    if frame.subject is None:
+        return 1.0
+    if entity_in(frame.subject, {fold(w) for w in words(cand.text)}):
+        return 1.0
+    if _REFERS_BACK.match(cand.text) and entity_in(frame.subject, {fold(w) for w in words(cand.before)}):
+        return 1.0
+    return 0.0
 
 
 def _mentioned(entity: str, article_words: set[str]) -> bool:
@@ -216,11 +279,16 @@ def _split(passages: list[Passage]) -> list[Candidate]:
             if sentence in seen:
                 continue  # overlapping chunks and duplicate articles: one candidate per text
             seen.add(sentence)
-            prev_text = passage.text[spans[j - 1][0] : spans[j - 1][1]] if j > 0 else ""
+            prev_text = passage.text[spans[max(j - 2, 0)][0] : spans[j - 1][1]] if j > 0 else ""
             next_text = passage.text[spans[j + 1][0] : spans[j + 1][1]] if j + 1 < len(spans) else ""
             window = f"{passage.title}\n{prev_text}\n{sentence}\n{next_text}"
-            out.append(Candidate(i, start, end, sentence, window))
+            out.append(Candidate(i, start, end, sentence, window, prev_text, next_text))
     return out
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-9), 1 - 1e-9)
+    return math.log(p / (1 - p))
 
 
 def _closest(ranked: list[Candidate], passages: list[Passage], n: int = 3) -> list[Citation]:
@@ -234,3 +302,35 @@ def _closest(ranked: list[Candidate], passages: list[Passage], n: int = 3) -> li
         if len(out) >= n:
             break
     return out
+
+
+def combine_parts(parts: list[str], results: list[ExtractiveResult]) -> ExtractiveResult:
+    """One answer for a multi-part question: each part's cited sentence, or what the articles don't say.
+
+    Citations are renumbered in order; the answer abstains only when every part does.
+    """
+    if all(r.abstained for r in results):
+        closest = [c for r in results for c in r.closest][:3]
+        return ExtractiveResult(
+            ABSTAIN_TEXT, True, [], [c.model_copy(update={"n": i}) for i, c in enumerate(closest, 1)]
+        )
+    texts: list[str] = []
+    citations: list[Citation] = []
+    chosen: list[Candidate] = []
+    for part, result in zip(parts, results, strict=True):
+        if result.abstained:
+            texts.append(f"{ABSTAIN_TEXT[:-1]}: {part}")
+            continue
+        text = result.text
+        for citation in result.citations:
+            earlier = next((c for c in citations if (c.chunk_id, c.quote) == (citation.chunk_id, citation.quote)), None)
+            if earlier is not None:  # both parts answered by one sentence: cite it once, say it once
+                text = text.replace(f"{citation.quote} [{citation.n}]", "").strip()
+                continue
+            n = len(citations) + 1
+            text = text.replace(f"[{citation.n}]", f"[#{n}]")
+            citations.append(citation.model_copy(update={"n": n}))
+        if text:
+            texts.append(text.replace("[#", "["))
+        chosen += result.chosen
+    return ExtractiveResult(" ".join(texts), False, citations, [], None, chosen)

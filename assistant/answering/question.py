@@ -1,0 +1,319 @@
+"""Question analysis: what slot is asked, about whom, tied to which predicate -> a typed `QuestionFrame`.
+
+"Which Blackburn player's challenge broke Robben's foot?" asks for a *person* (the player), tied to the
+predicate *break*, about the entities Blackburn and Robben. The answerer accepts a sentence only when it holds
+a new filler of that slot; a sentence that merely mentions Robben's injury does not answer.
+
+Slots come from the question's wording (wh-word, the noun a "which"/"what" governs, "how many X") with
+spaCy's parse for the governed noun, the counted noun and the predicate lemmas.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from assistant.answering.nlp import parse
+from assistant.answering.text import FRAME_WORDS, find_entities
+from assistant.text import fold
+
+Slot = Literal[
+    "person",  # a person's name
+    "org",  # a company, club, party, band...
+    "agent",  # who: a person or an organisation
+    "place",
+    "date",
+    "money",
+    "percent",
+    "count",  # how many <count_noun>
+    "quantity",  # a measure: time, distance, age, size...
+    "score",
+    "name",  # a named thing: a film, album, award, product...
+    "quote",  # what <speaker> said
+    "reason",
+    "fact",  # anything else: no typed check
+]
+TYPED_SLOTS: frozenset[str] = frozenset(
+    {"person", "org", "agent", "place", "date", "money", "percent", "count", "quantity", "score", "name"}
+)
+
+# The noun a "which/what" governs decides the slot ("which player" -> person). Lemmas, lower case.
+_NOUN_SLOTS: dict[str, Slot] = {}
+for _slot, _nouns in {
+    "person": "player man woman person minister politician actor actress singer star director manager coach boss "
+    "executive chief chairman chairwoman president leader judge author writer musician rapper presenter host "
+    "footballer striker winger defender midfielder goalkeeper keeper batsman bowler captain official spokesman "
+    "spokeswoman lawyer mp member peer secretary chancellor producer comedian athlete runner sprinter driver "
+    "rider boxer golfer jockey referee candidate designer founder owner investor buyer seller successor "
+    "replacement economist analyst expert scientist researcher doctor celebrity artist guitarist drummer "
+    "vocalist frontman dj novelist poet playwright presenter child son daughter wife husband",
+    "org": "company firm group bank club team side party network channel broadcaster airline carrier band label "
+    "studio retailer maker manufacturer giant operator agency organisation organization body union newspaper "
+    "paper magazine publisher website site university school charity council regulator watchdog supermarket "
+    "chain brand business insurer lender bidder consortium rival partner developer distributor station outfit",
+    "place": "country city town venue stadium ground park region state county nation capital village island area "
+    "street hotel hospital prison airport circuit course location place airport theatre cinema arena port",
+    "date": "year date day month week season decade century",
+    "name": "film movie album song single book show programme program series play award prize category game title "
+    "product phone console device drug model software event tournament competition race trophy role character "
+    "brand name word nickname technology system service format record",
+}.items():
+    for _noun in _nouns.split():
+        _NOUN_SLOTS.setdefault(_noun, _slot)  # type: ignore[arg-type]
+
+_MONEY_NOUNS = (
+    "price|cost|costs|fee|fees|fine|salary|sum|value|budget|profit|profits|loss|losses|revenue|revenues|sales|"
+    "turnover|deficit|surplus|debt|debts|bill|bid|offer|deal|pay|payout|compensation|damages|bonus|wage|wages|"
+    "earnings|income|investment|funding|fund|tax|valuation|worth|prize money|takings|gross"
+)
+_RULES: list[tuple[re.Pattern[str], Slot]] = [
+    (re.compile(r"\bhow many\b"), "count"),
+    (
+        re.compile(
+            rf"\bhow much\b.*\b(pay|paid|cost|spend|spent|earn|earned|raise|raised|sell|sold|buy|bought|"
+            rf"invest|invested|worth|charge|charged|fine|fined|owe|owed|borrow|borrowed|give|gave|donate|"
+            rf"donated|lose|lost|make|made|win|won|receive|received|fetch|fetched|offer|offered|bid|"
+            rf"{_MONEY_NOUNS})\b"
+        ),
+        "money",
+    ),
+    (re.compile(rf"\bhow (much|large|big|high|heavy)( a| an)? ({_MONEY_NOUNS})\b"), "money"),
+    (
+        re.compile(
+            r"\b(what|which) (percentage|proportion|share|fraction|per cent|percent)\b|\bby what percentage\b|"
+            r"\bwhat (was|is|were|are) (the |its |their )?(\w+ )?(rate|percentage|proportion)\b"
+        ),
+        "percent",
+    ),
+    (
+        re.compile(
+            rf"\bwhat (was|is|were|are|will be|would be|had been|has been)( the| its| their| his| her)?"
+            rf"( \w+){{0,2}} ({_MONEY_NOUNS})\b|\bfor how much\b|\bat what (price|cost)\b"
+        ),
+        "money",
+    ),
+    (
+        re.compile(
+            r"\b(what|which) (was |is )?(the )?(final |half-time )?(score|scoreline)\b|\bby what (score|margin)\b|"
+            r"\bwhat score\b"
+        ),
+        "score",
+    ),
+    (
+        re.compile(
+            r"\bhow (much|long|far|fast|old|big|large|high|tall|heavy|deep|often|quickly|soon)\b|\bby how\b|"
+            r"\bwhat (time|distance|age|speed|height|margin|length|size|temperature|figure|total|number|amount)\b|"
+            r"\bwhat (was|is|were|are) (the |its |their |his |her )?(\w+ )?(number|figure|total|amount|size|"
+            r"margin|time|distance|age|capacity|population|attendance|majority|target|limit|ranking|rank|"
+            r"position|place)\b"
+        ),
+        "quantity",
+    ),
+    (
+        re.compile(
+            r"^\s*when\b|\bwhen (did|does|do|is|was|were|will|would|has|had)\b|"
+            r"\b(what|which) (year|date|day|month|season|week|decade)\b|\bin what year\b|\bhow long ago\b|"
+            r"\bsince when\b|\buntil when\b|\bby when\b"
+        ),
+        "date",
+    ),
+    (re.compile(r"^\s*where\b|\bwhere (did|does|do|is|was|were|will|would|has|had|are)\b|\bfrom where\b"), "place"),
+    (
+        re.compile(
+            r"^\s*why\b|\bwhy (did|does|do|is|was|were|will|would|has|had|are)\b|\bfor what reason\b|"
+            r"\bwhat (was|is|were|are) (the |their |his |her |its )?(main )?(reason|cause|explanation)\b|"
+            r"\bwhat (caused|prompted|led to|triggered|sparked|explains)\b"
+        ),
+        "reason",
+    ),
+]
+_QUOTE_Q = re.compile(
+    r"\b(?:what|how)\s+(?:did|does|do|has|have|had|is|was|were|are|will|would)\s+(?P<who>.+?)\s+"
+    r"(?:say|said|tell|told|think|thought|claim|argue|warn|announce|state|comment|describe|respond|react|"
+    r"reply|explain|add|predict|mean|feel|admit|suggest|call|insist|believe|promise|pledge|urge|"
+    r"complain|concede|joke|remark|vow|characteri[sz]e|sum up|view|see|label|hail|criticise|criticize|"
+    r"accuse|blame|defend|justify|recall|acknowledge|confirm|deny|expect|hope|fear|want|say\b)",
+    re.I,
+)
+_QUOTE_Q2 = re.compile(r"\b(?i:according to) (?P<who>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)*)", re.U)
+_QUOTE_Q3 = re.compile(
+    r"\bwhat (?:was|is|were|are) (?P<who>[A-Z][\w'’.-]+(?:\s+[A-Z][\w'’.-]+)*)['’]s? "
+    r"(?:\w+ )?(?:view|reaction|response|verdict|message|explanation|comment|comments|assessment|warning|"
+    r"argument|claim|complaint|criticism|opinion|advice|prediction|excuse|defence|defense|answer|description)\b",
+    re.U,
+)
+_WHO = re.compile(r"^\s*(who|whom|whose)\b|\b(by|to|from|with|for|of) whom\b|\bwho (is|was|were|are|did|has|had)\b")
+_WH_DET = re.compile(r"\b(?:which|what)\s+(?P<nouns>[\w-]+(?:\s+[\w-]+){0,2})")
+# Verbs that frame a question rather than carry its meaning.
+_LIGHT_VERBS = frozenset(
+    (
+        "be have do say tell get make take give go come become happen know call ask think mean need want use "
+        "include accord"
+    ).split()
+)
+_PEOPLE_WORDS = frozenset(["people", "person", "man", "woman", "men", "women", "child", "children"])
+
+
+@dataclass(frozen=True)
+class QuestionFrame:
+    """What the question asks, as the answering stages need it."""
+
+    text: str
+    slot: Slot
+    entities: tuple[str, ...] = ()  # names and numbers the question gives: the evidence must mention them
+    predicates: tuple[str, ...] = ()  # content verb lemmas ("buy", "replace"): what ties a filler to the question
+    count_noun: str | None = None  # "how many X": X's lemma
+    asked_noun: str | None = None  # "which player": "player" (a filler next to it in the text is a good sign)
+    speaker: str | None = None  # "what did X say": X
+    subject: str | None = None  # the name the question is about: its grammatical subject ("How much did *Nike* pay?")
+    words: frozenset[str] = field(
+        default_factory=frozenset
+    )  # folded words of the question (a filler is new if not here)
+
+    @property
+    def typed(self) -> bool:
+        return self.slot in TYPED_SLOTS
+
+
+def _asked_noun(question: str) -> tuple[Slot | None, str | None]:
+    """The slot and noun of "which player", "what company", "in which city": the noun the wh-word governs."""
+    doc = parse([question])[0]
+    for tok in doc:
+        if tok.lower_ in ("which", "what", "whose") and tok.dep_ == "det" and tok.head.pos_ in ("NOUN", "PROPN"):
+            noun = tok.head.lemma_.lower()
+            slot = _NOUN_SLOTS.get(noun) or _NOUN_SLOTS.get(tok.head.lower_)
+            if slot:
+                return slot, noun
+    # spaCy sometimes misparses short questions: fall back to the first known noun among the next words.
+    for match in _WH_DET.finditer(question.lower()):
+        for noun in match.group("nouns").split():
+            for form in (noun, noun.rstrip("s"), re.sub(r"ies$", "y", noun)):
+                if form in _NOUN_SLOTS:
+                    return _NOUN_SLOTS[form], form
+    return None, None
+
+
+def _count_noun(question: str) -> str | None:
+    doc = parse([question])[0]
+    tokens = list(doc)
+    for i, tok in enumerate(tokens[:-1]):
+        if tok.lower_ == "how" and tokens[i + 1].lower_ == "many":
+            for nxt in tokens[i + 2 : i + 6]:
+                if nxt.pos_ in ("NOUN", "PROPN") or (nxt.pos_ == "ADJ" and nxt.lower_ in _PEOPLE_WORDS):
+                    # "how many Labour MPs": the counted noun is the last noun of the compound
+                    j = nxt.i
+                    while j + 1 < len(doc) and doc[j + 1].pos_ in ("NOUN", "PROPN") and doc[j].dep_ == "compound":
+                        j += 1
+                    return doc[j].lemma_.lower()
+            return None
+    return None
+
+
+def _subject(doc: object, entities: list[str]) -> str | None:
+    """The entity in the question's subject (or the subject's possessor: "Coltrane's saxophone")."""
+    for tok in doc:  # type: ignore[attr-defined]
+        if tok.dep_ in ("nsubj", "nsubjpass") and tok.lower_ not in ("who", "what", "which", "whom"):
+            span = " ".join(t.text for t in tok.subtree)
+            for entity in entities:
+                if entity in span:
+                    return entity
+    return None
+
+
+def _speaker(question: str, entities: list[str]) -> str | None:
+    for pattern in (_QUOTE_Q, _QUOTE_Q2, _QUOTE_Q3):
+        match = pattern.search(question)
+        if match and any(w[:1].isupper() for w in match.group("who").split()):
+            who = match.group("who")
+            named = [e for e in entities if e in who]
+            return named[0] if named else who
+    return None
+
+
+def analyze(question: str) -> QuestionFrame:
+    """The frame of a single question (see `decompose` for multi-part questions)."""
+    text = " ".join(question.split())
+    lower = text.lower()
+    entities = find_entities(text)
+    speaker = _speaker(text, entities)
+    slot: Slot | None = None
+    count_noun = None
+    if speaker and not re.search(r"^\s*(how many|how much|when|where|who|which)\b", lower):
+        slot = "quote"
+    if slot is None:
+        for pattern, rule_slot in _RULES:
+            if pattern.search(lower):
+                slot = rule_slot
+                break
+    if slot == "count":
+        count_noun = _count_noun(text)
+    asked_noun = None
+    if re.search(r"\b(which|what|whose)\b", lower):
+        noun_slot, asked_noun = _asked_noun(text)
+        slot = slot or noun_slot
+    if slot is None and _WHO.search(lower):
+        slot = "agent"
+    if slot is None and speaker:
+        slot = "quote"
+    slot = slot or "fact"
+
+    doc = parse([text])[0]
+    subject = speaker or _subject(doc, entities)
+    entity_words = {fold(w) for e in entities for w in e.split()}
+    predicates = [
+        tok.lemma_.lower()
+        for tok in doc
+        if tok.pos_ == "VERB"
+        and not tok.is_stop
+        and fold(tok.text) not in entity_words
+        and tok.lemma_.lower() not in FRAME_WORDS | _LIGHT_VERBS
+    ]
+    return QuestionFrame(
+        text=text,
+        slot=slot,
+        entities=tuple(entities),
+        predicates=tuple(dict.fromkeys(predicates)),
+        count_noun=count_noun,
+        asked_noun=asked_noun,
+        speaker=speaker,
+        subject=subject,
+        words=frozenset(fold(t.text) for t in doc if not t.is_punct),
+    )
+
+
+_SPLIT = re.compile(
+    r"(?:,|;)?\s+and\s+(?:then\s+)?(?=(?:(?:on|in|at|by|to|from|for|with|after|under)\s+)?"
+    r"(?:what|who|whom|whose|which|when|where|why|how)\b)",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class Part:
+    """One part of a multi-part question; `context` (names borrowed from the first part) helps retrieval only."""
+
+    question: str
+    context: str = ""
+
+    @property
+    def query(self) -> str:
+        return f"{self.question} {self.context}".strip()
+
+
+def decompose(question: str) -> list[Part]:
+    """Split "What did A do, and how many B?" into its parts (one part when it is a single question).
+
+    A later part that only refers back ("and what happened to it later?") is retrieved with the first
+    part's names, but answered on its own terms: the second article need not repeat them.
+    """
+    text = " ".join(question.split()).strip()
+    pieces = [p.strip(" ,;?") for p in _SPLIT.split(text) if p.strip(" ,;?")]
+    if len(pieces) < 2:
+        return [Part(text)]
+    first_entities = find_entities(pieces[0])
+    parts = [Part(pieces[0] + "?")]
+    for piece in pieces[1:]:
+        context = ", ".join(first_entities) if not find_entities(piece) else ""
+        parts.append(Part(piece[0].upper() + piece[1:] + "?", context))
+    return parts

@@ -1,0 +1,284 @@
+"""Does a sentence fill the asked slot? QuestionFrame x parsed sentence -> the filler spans (or none).
+
+A filler is a span of the asked type that the question does not already contain: a new person for "who", an
+amount of money for "how much did X pay", a number counting the asked noun for "how many X", a date for
+"when". This is the check that tells "fills the asked slot" from "mentions the topic": a sentence about
+Robben's injury that names no new person does not answer "which player's challenge broke his foot?".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from assistant.answering.question import QuestionFrame
+from assistant.answering.text import word_matches
+from assistant.text import fold, words
+
+NAME_LABELS = frozenset(
+    {"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW", "LANGUAGE"}
+)
+_LABELS: dict[str, frozenset[str]] = {
+    "person": frozenset({"PERSON"}),
+    "agent": frozenset({"PERSON", "ORG", "NORP", "GPE", "PRODUCT"}),
+    "org": frozenset({"ORG", "PERSON", "NORP", "GPE", "PRODUCT", "FAC", "WORK_OF_ART"}),
+    "place": frozenset({"GPE", "LOC", "FAC", "ORG"}),
+    "name": NAME_LABELS,
+    "date": frozenset({"DATE", "TIME"}),
+    "money": frozenset({"MONEY"}),
+    "percent": frozenset({"PERCENT"}),
+    "quantity": frozenset({"QUANTITY", "TIME", "CARDINAL", "PERCENT", "MONEY", "DATE"}),
+}
+_MONEY = re.compile(
+    r"[£$€¥]\s?\d[\d,.]*(?:\s?(?:bn|m|k|million|billion|trillion))?|"
+    r"\b\d[\d,.]*\s?(?:bn|m|k|million|billion|trillion)?\s?(?:pounds|dollars|euros|yuan|yen|rupees|francs|pence|"
+    r"cents|rand|roubles|rubles|kroner|krona)\b",
+    re.I,
+)
+_PERCENT = re.compile(r"\b\d[\d,.]*\s?(?:%|per cent|percent|percentage points?)", re.I)
+_SCORE = re.compile(r"\b\d{1,3}\s?[-–]\s?\d{1,3}\b")
+_NUMBER_WORDS = (
+    "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred hundreds "
+    "thousand thousands million millions billion dozen dozens"
+).split()
+_YEAR = re.compile(r"^(1[89]\d\d|20\d\d)s?$")
+_DATE_WORDS = re.compile(
+    r"\b(january|february|march|april|may|june|july|august|september|october|november|december|"
+    r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|(19|20)\d\d)\b",
+    re.I,
+)
+_PEOPLE_NOUNS = frozenset(
+    (
+        "people person worker staff employee job post fan spectator supporter viewer visitor customer user "
+        "subscriber member voter resident passenger child student adult player victim citizen listener reader "
+        "patient officer soldier troop man woman"
+    ).split()
+)
+_QUOTE_MARKS = '"“”'
+
+
+@dataclass(frozen=True)
+class Filler:
+    text: str
+    start: int  # character offsets in the sentence
+    end: int
+    label: str
+
+
+def _is_new(text: str, frame: QuestionFrame) -> bool:
+    """A filler the question already gives is no answer ("When did X join in 2004?" -> not 2004)."""
+    parts = [fold(w) for w in words(text)]
+    content = [p for p in parts if p not in ("the", "a", "an", "of", "and", "s")]
+    if not content:
+        return False
+    return not all(p in frame.words or any(word_matches(p, q) for q in frame.words if len(q) > 3) for p in content)
+
+
+def _regex_fillers(pattern: re.Pattern[str], sentence: str, label: str) -> list[Filler]:
+    return [Filler(m.group(0), m.start(), m.end(), label) for m in pattern.finditer(sentence)]
+
+
+def _number_tokens(doc: Any) -> list[Any]:
+    return [
+        t
+        for t in doc
+        if (t.like_num or t.lower_ in _NUMBER_WORDS or (t.lower_ in ("a", "an") and t.head.lower_ in ("dozen",)))
+        and not _YEAR.match(t.text)
+    ]
+
+
+def _counts(token: Any, noun: str) -> bool:
+    """Does the number `token` count `noun` (its head, or a noun right after it, is that noun)?"""
+    targets = [token.head] + [t for t in token.doc[token.i + 1 : token.i + 5] if t.pos_ in ("NOUN", "PROPN")]
+    for target in targets:
+        lemma = target.lemma_.lower()
+        if lemma == noun or word_matches(noun, lemma) or word_matches(noun, target.lower_):
+            return True
+        if noun in _PEOPLE_NOUNS and lemma in _PEOPLE_NOUNS:
+            return True
+    return False
+
+
+def fillers(frame: QuestionFrame, doc: Any) -> list[Filler]:
+    """The spans of `doc` (a parsed sentence) that fill `frame`'s slot; [] when it does not."""
+    sentence = doc.text
+    slot = frame.slot
+    found: list[Filler] = []
+    if slot in _LABELS:
+        labels = _LABELS[slot]
+        found = [Filler(e.text, e.start_char, e.end_char, e.label_) for e in doc.ents if e.label_ in labels]
+        if slot == "money":
+            found += _regex_fillers(_MONEY, sentence, "MONEY")
+        elif slot == "percent":
+            found += _regex_fillers(_PERCENT, sentence, "PERCENT")
+        elif slot == "date":
+            found += _regex_fillers(_DATE_WORDS, sentence, "DATE")
+        elif slot == "quantity":
+            found += [Filler(t.text, t.idx, t.idx + len(t.text), "NUMBER") for t in _number_tokens(doc)]
+        elif slot == "name":
+            found += [
+                Filler(m.group(1), m.start(1), m.end(1), "TITLE")
+                for m in re.finditer(r"[\"“‘']([A-Z][^\"”’']{2,60})[\"”’']", sentence)
+            ]
+    elif slot == "count":
+        for tok in _number_tokens(doc):
+            if frame.count_noun is None or _counts(tok, frame.count_noun):
+                found.append(Filler(tok.text, tok.idx, tok.idx + len(tok.text), "COUNT"))
+    elif slot == "score":
+        found = _regex_fillers(_SCORE, sentence, "SCORE")
+    return [f for f in found if _is_new(f.text, frame)]
+
+
+def _names(speaker: str, text: str) -> bool:
+    speaker_words = [fold(w) for w in words(speaker)]
+    if not speaker_words:
+        return True
+    last = speaker_words[-1]
+    return any(w == last or (w[:2] == last[:2] and word_matches(last, w)) for w in (fold(x) for x in words(text)))
+
+
+_PRONOUN_SAYS = re.compile(
+    r"^\W*(he|she|they)\b.{0,40}\b(said|says|added|told|warned|argued|insisted|claimed)\b|"
+    r"\b(he|she) (said|says|added|told|warned|argued|insisted|claimed)\b",
+    re.I,
+)
+
+
+_SAY_LEMMAS = frozenset(
+    (
+        "say tell add warn argue claim insist explain describe declare announce believe admit note urge "
+        "suggest comment reveal maintain acknowledge confirm deny predict vow promise pledge write reply "
+        "respond call accuse blame praise criticise criticize welcome dismiss reject defend concede joke hail "
+        "brand label think feel hope fear expect ask answer stress insist recall complain"
+    ).split()
+)
+
+
+def _says(speaker: str, doc: Any) -> bool:
+    """Is `speaker` the one talking in `doc`: subject of a say-verb ("X said", "said X") or "according to X"?"""
+    for tok in doc:
+        if tok.lemma_.lower() in _SAY_LEMMAS and tok.pos_ in ("VERB", "AUX"):
+            for child in tok.children:
+                if child.dep_ in ("nsubj", "nsubj:pass") and _names(speaker, " ".join(t.text for t in child.subtree)):
+                    return True
+        if tok.lower_ == "according" and _names(speaker, " ".join(t.text for t in tok.subtree)):
+            return True
+    return False
+
+
+def attributed(frame: QuestionFrame, doc: Any, before: str, after: str) -> bool:
+    """For "what did X say": X says it — X is the subject of the sentence's say-verb, or the sentence is a
+    quotation (or a "he said") that the sentence before or after attributes to X. "X was praised by police"
+    names X but is not X speaking."""
+    if frame.speaker is None:
+        return True
+    sentence = doc.text
+    quoted = any(m in sentence for m in _QUOTE_MARKS)
+    if _says(frame.speaker, doc):
+        return True
+    if quoted or _PRONOUN_SAYS.search(sentence):
+        return _names(frame.speaker, before) or (quoted and _names(frame.speaker, after))
+    return False
+
+
+# Verbs a question and its answer often use for the same event ("who bought" ~ "acquired", "snapped up").
+_PREDICATE_GROUPS = [
+    "buy bought purchase acquire acquisition takeover take snap sell sold sale deal bid",
+    "replace replacement succeed successor take over appoint appointment name named hire recruit sign bring new",
+    "win won beat defeat victory claim clinch triumph title champion",
+    "lose lost defeat beaten loss",
+    "leave quit resign resignation step stand depart departure exit sack sacked fire dismiss oust axe",
+    "die died death dead kill killed",
+    "launch unveil introduce release debut open",
+    "sue lawsuit legal action court case claim",
+    "ban banned suspend suspension bar",
+    "fine fined penalty pay paid settle settlement",
+    "score scored goal net strike",
+    "rise rose increase grow grew growth jump climb up surge gain",
+    "fall fell drop decline slump down plunge cut",
+    "arrest arrested detain charge charged",
+    "say said tell told claim argue warn describe call",
+    "cost price pay paid spend spent worth value fetch",
+    "found founded set establish create start",
+    "direct director film make",
+    "write wrote author pen compose",
+    "vote voted ballot elect election",
+]
+_GROUP_OF: dict[str, set[int]] = {}
+for _i, _group in enumerate(_PREDICATE_GROUPS):
+    for _w in _group.split():
+        _GROUP_OF.setdefault(_w, set()).add(_i)
+
+
+def _related(a: str, b: str) -> bool:
+    return a == b or word_matches(a, b) or bool(_GROUP_OF.get(a, set()) & _GROUP_OF.get(b, set()))
+
+
+def anchor_tokens(frame: QuestionFrame, doc: Any) -> list[int]:
+    """Token positions in `doc` that carry the question's predicate, asked noun or counted noun."""
+    keys = [*frame.predicates, *(n for n in (frame.asked_noun, frame.count_noun) if n)]
+    out = []
+    for tok in doc:
+        lemma = tok.lemma_.lower()
+        if tok.is_stop or tok.is_punct or len(lemma) < 3:
+            continue
+        if any(_related(k, lemma) or _related(k, tok.lower_) for k in keys):
+            out.append(tok.i)
+    return out
+
+
+_CORE_ROLES = frozenset({"nsubj", "nsubjpass", "dobj", "agent", "attr", "appos", "ROOT", "conj", "dative"})
+
+
+def role(doc: Any, found: list[Filler]) -> float:
+    """1 when a filler is a core argument (subject, object, apposition) of its clause, not a side detail."""
+    for filler in found:
+        span = doc.char_span(filler.start, filler.end, alignment_mode="expand")
+        if span is None:
+            continue
+        head = span.root
+        while head.dep_ in ("compound", "nummod", "quantmod", "poss", "amod") and head.head is not head:
+            head = head.head
+        if head.dep_ in _CORE_ROLES or (head.dep_ == "pobj" and head.head.lower_ == "by"):
+            return 1.0
+    return 0.0
+
+
+def specific(found: list[Filler]) -> float:
+    """Dates and amounts with digits ("17 October 2000", "$162bn") beat vague ones ("last year", "millions")."""
+    return float(any(any(ch.isdigit() for ch in f.text) for f in found))
+
+
+def _path_length(a: Any, b: Any) -> int:
+    """Arcs between two tokens in the dependency tree."""
+    up_a = [a, *a.ancestors]
+    depth = {t.i: d for d, t in enumerate(up_a)}
+    for d_b, t in enumerate([b, *b.ancestors]):
+        if t.i in depth:
+            return depth[t.i] + d_b
+    return 99
+
+
+def tie(frame: QuestionFrame, doc: Any, found: list[Filler]) -> float:
+    """How closely a filler is bound to the question's predicate or asked noun in the parse: 1 = directly.
+
+    "Y bought X" / "X was bought by Y" / "Y, the buyer of X" put the filler Y one or two arcs from the
+    anchor; a name elsewhere in the sentence is further away.
+    """
+    anchors = [doc[i] for i in anchor_tokens(frame, doc)]
+    if not found or not anchors:
+        return 0.0
+    best = 99
+    for filler in found:
+        span = doc.char_span(filler.start, filler.end, alignment_mode="expand")
+        if span is None:
+            continue
+        for a in anchors:
+            if span.start <= a.i < span.end:
+                best = 0
+                continue
+            best = min(best, _path_length(span.root, a))
+    return 1.0 / best if 0 < best < 99 else (1.0 if best == 0 else 0.0)
+
