@@ -14,7 +14,8 @@ from assistant.answering.citations import ABSTAIN_TEXT, check_generated
 from assistant.answering.condense import rewrite_followup
 from assistant.answering.extractive import ExtractiveAnswerer, ExtractiveResult, combine_parts
 from assistant.answering.generative import LLMUnavailable, OpenAIAnswerer
-from assistant.answering.question import decompose
+from assistant.answering.question import analyze, decompose
+from assistant.answering.slots import slot_check_for
 from assistant.config import Backend, Settings
 from assistant.embedding import MiniLMEmbedding, get_embedder
 from assistant.errors import InvalidQuestion
@@ -174,7 +175,7 @@ class Assistant:
                     parts.append(delta)
                     yield StreamEvent("delta", text=delta)
                 raw = "".join(parts)
-                result = self._checked(raw, retrieved, notes)
+                result = self._checked(raw, standalone, retrieved, notes)
             except LLMUnavailable as exc:
                 log.warning("openai backend failed, falling back to extractive: %s", exc)
                 notes.append(f"{exc}; answered with the extractive backend instead")
@@ -214,16 +215,22 @@ class Assistant:
             results.append(self.extractive.answer(part.question, found.passages, found.query_embedding))
         return combine_parts([p.question for p in parts], results)
 
-    def _checked(self, raw: str, retrieved: RetrievalResult, notes: list[str]) -> ExtractiveResult | None:
-        """Citation-check a generated answer; None means: fall back to extractive."""
+    def _checked(
+        self, raw: str, question: str, retrieved: RetrievalResult, notes: list[str]
+    ) -> ExtractiveResult | None:
+        """Citation- and slot-check a generated answer; None means: fall back to extractive."""
         if raw.strip().lower().startswith(ABSTAIN_TEXT.lower().rstrip(".")):
             return ExtractiveResult(ABSTAIN_TEXT, True, [], [])
-        checked = check_generated(raw, retrieved.passages)
+        checked = check_generated(raw, retrieved.passages, slot_check_for(analyze(question)))
+        if checked.reattributed:
+            notes.append(f"{checked.reattributed} sentence(s) cited to the passage that supports them")
         if checked.removed_markers:
             notes.append(f"removed citations to passages that do not exist: {sorted(set(checked.removed_markers))}")
         if checked.dropped:
             notes.append(f"dropped {len(checked.dropped)} sentence(s) that no cited passage supports")
         if not checked.citations:
-            notes.append("the language model's answer had no supported, cited sentence; answered extractively")
+            notes.append(
+                "the language model's answer had no supported sentence carrying the asked detail; answered extractively"
+            )
             return None
         return ExtractiveResult(checked.text, False, checked.citations, [])

@@ -144,7 +144,10 @@ _QUOTE_Q3 = re.compile(
     re.U,
 )
 _WHO = re.compile(r"^\s*(who|whom|whose)\b|\b(by|to|from|with|for|of) whom\b|\bwho (is|was|were|are|did|has|had)\b")
-_WH_DET = re.compile(r"\b(?:which|what)\s+(?P<nouns>[\w-]+(?:\s+[\w-]+){0,2})")
+_WH_DET = re.compile(
+    r"\b(?:which|what)\s+(?!(?:did|does|do|is|was|were|are|has|had|have|will|would|can|could|should|might)\b)"
+    r"(?P<nouns>[\w-]+(?:\s+[\w-]+){0,2})"
+)
 # Verbs that frame a question rather than carry its meaning.
 _LIGHT_VERBS = frozenset(
     (

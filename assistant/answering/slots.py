@@ -9,12 +9,15 @@ Robben's injury that names no new person does not answer "which player's challen
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from assistant.answering.nlp import parse
 from assistant.answering.question import QuestionFrame
 from assistant.answering.text import word_matches
 from assistant.text import fold, words
+from assistant.types import Passage
 
 NAME_LABELS = frozenset(
     {"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW", "LANGUAGE"}
@@ -282,3 +285,18 @@ def tie(frame: QuestionFrame, doc: Any, found: list[Filler]) -> float:
             best = min(best, _path_length(span.root, a))
     return 1.0 / best if 0 < best < 99 else (1.0 if best == 0 else 0.0)
 
+
+def slot_check_for(frame: QuestionFrame) -> Callable[[str, Passage], bool] | None:
+    """The check a generated sentence must pass: it carries a filler of the asked slot, found in its passage.
+
+    Shared with the extractive path's reading, so a language model's "related fact from the right article"
+    is held to the same standard as an extracted sentence. None for untyped questions (why, what happened).
+    """
+    if not frame.typed:
+        return None
+
+    def check(sentence: str, passage: Passage) -> bool:
+        source = fold(passage.title + " " + passage.text)
+        return any(fold(f.text) in source for f in fillers(frame, parse([sentence])[0]))
+
+    return check

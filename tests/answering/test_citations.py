@@ -70,9 +70,11 @@ def test_a_marker_to_a_passage_that_does_not_exist_is_removed_and_reported() -> 
     )
     assert checked.removed_markers == [7, 12]
     assert "[7]" not in checked.text and "[12]" not in checked.text
-    # the first sentence keeps its real citation; the second cited only a phantom passage, so it goes
-    assert checked.text == "Baykar signed export contracts with about 30 countries [1]."
-    assert checked.dropped == ["Demand for Turkish drones has surged."]
+    # the second sentence cited only a phantom passage: it is cited to the passage that supports it
+    assert checked.text == (
+        "Baykar signed export contracts with about 30 countries [1]. Demand for Turkish drones has surged [1]."
+    )
+    assert checked.reattributed == 1 and checked.dropped == []
     assert_consistent(checked)
 
 
@@ -81,7 +83,6 @@ def test_a_marker_to_a_passage_that_does_not_exist_is_removed_and_reported() -> 
     [
         ("Baykar signed export contracts with about 50 countries [1].", "a number the passage does not have"),
         ("Erdogan spoke in Ankara together with Vučić [2].", "a name the passage does not have"),
-        ("Vučić said the Turkish military industry is significantly stronger [1].", "the wrong passage is cited"),
         ("Bananas grow quickly in tropical greenhouses [1].", "content words the passage does not have"),
     ],
 )
@@ -129,11 +130,58 @@ def test_markers_written_after_the_full_stop_still_cite_their_own_sentence() -> 
     assert_consistent(checked)
 
 
-def test_an_answer_without_markers_yields_no_citations() -> None:
-    checked = check_generated("Baykar signed export contracts with about 30 countries. Demand has surged.", PASSAGES)
-    assert checked.citations == [] and checked.text == ""
-    assert checked.dropped == ["Baykar signed export contracts with about 30 countries.", "Demand has surged."]
-    assert checked.removed_markers == []
+def test_uncited_sentences_are_cited_to_the_passage_that_supports_them() -> None:
+    checked = check_generated("Baykar signed export contracts with about 30 countries. Bananas grow fast.", PASSAGES)
+    assert checked.text == "Baykar signed export contracts with about 30 countries [1]."
+    assert checked.dropped == ["Bananas grow fast."] and checked.reattributed == 1
+    assert_consistent(checked)
+
+
+def test_a_wrongly_cited_sentence_moves_to_the_passage_that_supports_it() -> None:
+    checked = check_generated("Vučić said the Turkish military industry is significantly stronger [1].", PASSAGES)
+    assert checked.text == "Vučić said the Turkish military industry is significantly stronger [1]."
+    [citation] = checked.citations
+    assert citation.chunk_id == BELGRADE.chunk_id and checked.reattributed == 1
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "Baykar signed export contracts with about 30 countries. Serbia produces a huge number of shells. [1][3]",
+        "Baykar signed export contracts with about 30 countries. Serbia produces a huge number of shells [1][3].",
+        "According to passage [1], Baykar signed export contracts with about 30 countries. "
+        "As stated in source 3, Serbia produces a huge number of shells.",
+    ],
+)
+def test_real_llm_citation_habits_keep_their_sentences(answer: str) -> None:
+    """Trailing marker groups and "passage [n]" prose: measured habits of a 1.5B model (issue 8)."""
+    checked = check_generated(answer, PASSAGES)
+    assert checked.dropped == []
+    assert "Baykar signed export contracts with about 30 countries [1]" in checked.text
+    assert "Serbia produces a huge number of shells [2]" in checked.text
+    assert [c.chunk_id for c in checked.citations] == [DRONES.chunk_id, SHELLS.chunk_id]
+    assert_consistent(checked)
+
+
+def test_possessives_of_names_in_the_passage_are_supported() -> None:
+    checked = check_generated("Vučić's Serbia produces a huge number of shells [3].", PASSAGES)
+    assert checked.text == "Vučić's Serbia produces a huge number of shells [1]."
+
+
+def test_a_content_free_sentence_is_never_an_answer() -> None:
+    checked = check_generated("This was announced in [1].", PASSAGES)
+    assert checked.text == "" and checked.citations == []
+    assert checked.dropped == ["This was announced in."]
+
+
+def test_the_slot_check_rejects_answers_that_do_not_carry_the_asked_detail() -> None:
+    def has_number(sentence: str, passage: Passage) -> bool:
+        return any(n in passage.text for n in re.findall(r"\d+", sentence))
+
+    topical = check_generated("Demand for Turkish drones has surged [1].", PASSAGES, slot_check=has_number)
+    assert topical.text == "" and topical.citations == []
+    answered = check_generated("Baykar exported to about 30 countries [1].", PASSAGES, slot_check=has_number)
+    assert answered.text == "Baykar exported to about 30 countries [1]."
 
 
 def test_an_empty_answer_yields_nothing() -> None:

@@ -1,0 +1,57 @@
+"""Question analysis: a table of questions and the frame each must get."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.answering.question import Part, analyze, decompose
+
+
+@pytest.mark.parametrize(
+    ("question", "slot", "entities"),
+    [
+        ("Which Blackburn player's challenge broke Robben's foot?", "person", ("Blackburn", "Robben")),
+        ("What time did LaShawn Merritt clock?", "quantity", ("LaShawn Merritt",)),
+        ("Who bought Hendrix's Stratocaster?", "agent", ("Hendrix", "Stratocaster")),
+        ("In which Nairobi park was the MP attacked?", "place", ("Nairobi", "MP")),
+        ("Who won the 2022 World Cup?", "agent", ("2022", "World Cup")),
+        ("What did Vučić say about Turkish industry?", "quote", ("Vučić", "Turkish")),
+        ("How many Labour MPs voted against the bill?", "count", ("Labour MPs",)),
+        ("How much did Glazer pay for Manchester United?", "money", ("Glazer", "Manchester United")),
+        ("How large a fine was Druyun ordered to pay?", "money", ("Druyun",)),
+        ("When did Yukos file for bankruptcy?", "date", ("Yukos",)),
+        ("What was the final score between Chelsea and Arsenal?", "score", ("Chelsea", "Arsenal")),
+        ("Why did Kilroy-Silk quit the party?", "reason", ("Kilroy-Silk",)),
+        ("Which film won best picture at the Baftas?", "name", ("Baftas",)),
+        ("Which company bought the Savoy?", "org", ("Savoy",)),
+        ("What percentage of voters backed the plan?", "percent", ()),
+        ("What did the firm announce in January?", "fact", ("January",)),
+    ],
+)
+def test_the_asked_slot(question: str, slot: str, entities: tuple[str, ...]) -> None:
+    frame = analyze(question)
+    assert (frame.slot, frame.entities) == (slot, entities)
+
+
+def test_frame_details() -> None:
+    frame = analyze("How many Labour MPs voted against the bill?")
+    assert frame.count_noun == "mp" and "vote" in frame.predicates
+    assert analyze("Which Blackburn player's challenge broke Robben's foot?").asked_noun == "player"
+    assert analyze("What did Vučić say about Turkish industry?").speaker == "Vučić"
+    assert analyze("How much did Nike offer to pay for Rossignol?").subject == "Nike"
+    assert analyze("How much is John Coltrane's saxophone expected to fetch?").subject == "John Coltrane"
+
+
+def test_multi_part_questions_are_split_and_later_parts_borrow_names_for_retrieval_only() -> None:
+    parts = decompose("What did Jack Straw say about the detainees, and what happened when they landed?")
+    assert parts == [
+        Part("What did Jack Straw say about the detainees?"),
+        Part("What happened when they landed?", "Jack Straw"),
+    ]
+    assert parts[1].query == "What happened when they landed? Jack Straw"
+    assert decompose("By what score did Safin win, and by what score did Moya then beat Roddick?")[1] == Part(
+        "By what score did Moya then beat Roddick?"
+    )
+    assert decompose("Who won the match between Chelsea and Arsenal?") == [
+        Part("Who won the match between Chelsea and Arsenal?")
+    ]

@@ -1,0 +1,83 @@
+"""Slot filling: does a sentence hold a new filler of the asked slot, and is X the one speaking?"""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.answering.nlp import parse
+from assistant.answering.question import analyze
+from assistant.answering.slots import attributed, fillers, slot_check_for, tie
+from assistant.types import Passage
+
+
+def fill(question: str, sentence: str) -> list[str]:
+    return [f.text for f in fillers(analyze(question), parse([sentence])[0])]
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "expected"),
+    [
+        (
+            "Which Blackburn player's challenge broke Robben's foot?",
+            "Robben broke a bone in his foot after a challenge by Michael Gray.",
+            "Michael Gray",
+        ),
+        ("How much did the buyer pay for the guitar?", "The guitar sold for £100,000 in London.", "100,000"),
+        ("What time did LaShawn Merritt clock?", "Merritt clocked 44.93 seconds in Fayetteville.", "44.93"),
+        ("How many Labour MPs voted against the bill?", "In all, 41 Labour MPs voted against it.", "41"),
+        ("When did Yukos file for bankruptcy?", "Yukos filed for bankruptcy on 14 December.", "14 December"),
+        ("What was the final score?", "Chelsea won the match 2-1 at Stamford Bridge.", "2-1"),
+    ],
+)
+def test_a_sentence_that_holds_the_asked_detail_fills_the_slot(question: str, sentence: str, expected: str) -> None:
+    assert any(expected in f for f in fill(question, sentence))
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "why"),
+    [
+        (
+            "Which Blackburn player's challenge broke Robben's foot?",
+            "Robben broke a bone in his foot and will miss six weeks.",
+            "names no new person",
+        ),
+        ("Who bought Hendrix's guitar?", "Hendrix's guitar sold for £100,000.", "an amount is not a buyer"),
+        ("How many Labour MPs voted against the bill?", "The bill cost £30m and took 12 years.", "counts no MPs"),
+        ("When did Yukos file for bankruptcy in 2004?", "Yukos filed for bankruptcy in 2004.", "the date is asked"),
+        ("In which Nairobi park was he attacked?", "He was attacked in a park in Nairobi.", "no new place"),
+    ],
+)
+def test_a_topical_sentence_without_the_asked_detail_does_not(question: str, sentence: str, why: str) -> None:
+    assert fill(question, sentence) == [], why
+
+
+def test_the_filler_bound_to_the_predicate_ties_closer_than_a_name_elsewhere() -> None:
+    frame = analyze("Who bought the Savoy hotel?")
+    bound = parse(["The Savoy was bought by Quinlan Private last year."])[0]
+    loose = parse(["The Savoy, where Winston Churchill dined, was sold in a quiet deal."])[0]
+    assert tie(frame, bound, fillers(frame, bound)) > tie(frame, loose, fillers(frame, loose))
+
+
+@pytest.mark.parametrize(
+    ("sentence", "before", "expected"),
+    [
+        ('"We are not weak," Vučić said.', "", True),
+        ("Vučić said Serbia renewed export permits.", "", True),
+        ('"We are not weak," he said.', "Vučić spoke in Belgrade on Wednesday.", True),
+        ("Vučić was praised by Erdogan for the deal.", "", False),
+        ('"We are not weak," Erdogan said.', "", False),
+        ("Serbia renewed export permits on Monday.", "Vučić spoke in Belgrade.", False),
+    ],
+)
+def test_quotes_are_attributed_to_the_asked_speaker(sentence: str, before: str, expected: bool) -> None:
+    frame = analyze("What did Vučić say about the defence industry?")
+    assert attributed(frame, parse([sentence])[0], before, "") is expected
+
+
+def test_generated_sentences_get_the_same_slot_check() -> None:
+    passage = Passage("c", "a", "The guitar sold for £100,000 to a collector.", "Guitar", "p", 0, 10, 0)
+    check = slot_check_for(analyze("How much did the guitar sell for?"))
+    assert check is not None
+    assert check("It sold for £100,000 [1].", passage)
+    assert not check("It sold at an auction in London [1].", passage)
+    assert slot_check_for(analyze("Why did the sale collapse?")) is None
