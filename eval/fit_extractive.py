@@ -56,7 +56,7 @@ def collect(assistant: Assistant, split: str) -> list[Sample]:
     return out
 
 
-def fit_ranking(samples: list[Sample], l2: float = 0.5, steps: int = 400, rate: float = 0.3) -> np.ndarray:
+def fit_ranking(samples: list[Sample], l2: float = 5.0, steps: int = 400, rate: float = 0.3) -> np.ndarray:
     data = [s for s in samples if s.answerable and s.y.sum() > 0]
     w = np.zeros(len(FEATURES))
     for _ in range(steps):

@@ -40,7 +40,7 @@ from assistant.types import Citation, Passage
 MODEL_PATH = RESOURCES_DIR / "extractive_model.json"
 # A second sentence joins the answer only when it also passed every check and scores within this margin of the
 # best (in logits): two sentences that each fill the slot, when the evidence cannot choose. Never padding.
-SECOND_MARGIN = 0.5
+SECOND_MARGIN = 1.0
 PARSED = 48  # candidates parsed per question: ~2 ms each, warm
 FEATURES = (
     "semantic",  # MiniLM cosine of sentence (late-chunked at ingest) and question

@@ -76,6 +76,7 @@ class QuestionResult:
     citations_precise: int = 0
     evidence_found: float = 0.0
     notes: list[str] = field(default_factory=list)
+    subtype: str = ""
 
     @property
     def outcome_ok(self) -> bool:
@@ -173,4 +174,4 @@ def aggregate(results: Iterable[QuestionResult]) -> dict[str, float | int | None
     }
 
 
-HEADLINE = ("hit@1", "hit@5", "answer_correct", "citation_precision", "abstention_f1")
+HEADLINE = ("hit@1", "hit@5", "answer_correct", "citation_precision", "abstention_recall", "abstention_f1")

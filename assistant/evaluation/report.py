@@ -14,14 +14,54 @@ from assistant.evaluation.metrics import HEADLINE, QuestionResult, aggregate
 def summarise(results: list[QuestionResult]) -> dict[str, Any]:
     by_type: dict[str, list[QuestionResult]] = defaultdict(list)
     by_split: dict[str, list[QuestionResult]] = defaultdict(list)
+    by_type_split: dict[str, list[QuestionResult]] = defaultdict(list)
+    by_subtype: dict[str, list[QuestionResult]] = defaultdict(list)
     for r in results:
         by_type[r.type].append(r)
         by_split[r.split].append(r)
+        by_type_split[f"{r.type} ({r.split})"].append(r)
+        if r.subtype:
+            by_subtype[f"{r.type}/{r.subtype}"].append(r)
     return {
         "overall": aggregate(results),
         "by_split": {k: aggregate(v) for k, v in sorted(by_split.items())},
         "by_type": {k: aggregate(v) for k, v in sorted(by_type.items())},
+        "by_type_split": {k: aggregate(v) for k, v in sorted(by_type_split.items())},
+        "by_subtype": {k: aggregate(v) for k, v in sorted(by_subtype.items())},
     }
+
+
+GAP_LIMIT = 0.05  # a dev -> test drop above this is a defect to explain (overfitting to dev)
+
+
+def split_gaps(report: dict[str, Any]) -> dict[str, float]:
+    """Headline metric drops from dev to test (positive = test is worse)."""
+    dev, test = report["by_split"].get("dev"), report["by_split"].get("test")
+    if not dev or not test:
+        return {}
+    gaps = {}
+    for metric in (*HEADLINE, "abstention_recall", "confidently_wrong"):
+        a, b = dev.get(metric), test.get(metric)
+        if a is not None and b is not None:
+            gaps[metric] = round((b - a) if metric == "confidently_wrong" else (a - b), 4)
+    return gaps
+
+
+def failure_cause(q: dict[str, Any]) -> str:
+    """Why a question failed, in the terms of the answering stages."""
+    if not q["answerable"]:
+        return f"near miss answered ({q.get('subtype') or 'unanswerable'})"
+    if q["abstained"]:
+        if q["rank"] is None or q["rank"] > 6:
+            return "abstained; gold article not among the passages"
+        return "abstained although the gold article was retrieved (checks or threshold)"
+    if q["rank"] is None or q["rank"] > 6:
+        return "retrieval: gold article not among the passages"
+    if q["type"] == "multi":
+        return "multi: a part unanswered or answered from the wrong sentence"
+    if q["citations_precise"]:
+        return "right passage, sentence without the asked detail"
+    return "wrong sentence chosen"
 
 
 def build_report(results: list[QuestionResult], meta: dict[str, Any]) -> dict[str, Any]:
@@ -63,8 +103,8 @@ def check_against(
 
 
 _COLUMNS = (
-    "questions", "hit@1", "hit@5", "hit@10", "mrr", "answer_correct", "token_f1", "citation_precision",
-    "citation_recall", "abstention_f1", "latency_p50", "latency_p95",
+    "questions", "hit@1", "hit@5", "answer_correct", "citation_precision", "citation_recall",
+    "abstention_recall", "abstention_f1", "false_abstention", "confidently_wrong", "latency_p50", "latency_p95",
 )  # fmt: skip
 
 
@@ -143,13 +183,47 @@ def write_markdown(report: dict[str, Any], diff: dict[str, list[str]] | None, pl
         f"- questions: {report['overall']['questions']} (split: {meta.get('split')}); corpus: {meta.get('corpus')}",
         f"- run at {meta.get('time')} in {meta.get('seconds', 0):.0f}s",
         "",
+        *([f"- test split frozen at sha256 `{meta['test_digest']}`"] if meta.get("test_digest") else []),
+        "",
         "## Overall and by split",
         "",
         markdown_table({"all": report["overall"], **report["by_split"]}),
         "",
+        "`answer_correct`: answerable questions whose answer contains an accept string (a multi-article question",
+        "needs one for each part); `abstention_recall`: unanswerable questions answered with *The articles don't",
+        "say*; `false_abstention`: answerable questions abstained on; `confidently_wrong`: shown (non-abstained)",
+        "answers that are wrong, over all shown answers.",
+        "",
+    ]
+    gaps = split_gaps(report)
+    if gaps:
+        flagged = {k: v for k, v in gaps.items() if v > GAP_LIMIT}
+        lines += [
+            "### Dev -> test gap",
+            "",
+            "| " + " | ".join(gaps) + " |",
+            "|" + "---:|" * len(gaps),
+            "| " + " | ".join(f"{v:+.3f}" for v in gaps.values()) + " |",
+            "",
+            (
+                f"Gaps above {GAP_LIMIT}: {', '.join(flagged)} (see the README's evaluation section)."
+                if flagged
+                else f"No headline gap above {GAP_LIMIT}."
+            ),
+            "",
+        ]
+    lines += [
         "## By question type",
         "",
         markdown_table(report["by_type"]),
+        "",
+        "## By question type and split",
+        "",
+        markdown_table(report.get("by_type_split", {})),
+        "",
+        "## By subtype (kind of near miss, kind of multi-article question, asked slot)",
+        "",
+        markdown_table(report.get("by_subtype", {})),
         "",
     ]
     lines += [f"![{p.stem}]({p.name})" for p in plots]
@@ -164,13 +238,14 @@ def write_markdown(report: dict[str, Any], diff: dict[str, list[str]] | None, pl
         "",
         f"## Failures ({len(failures)})",
         "",
-        "| id | type | split | rank | question | answer |",
-        "|---|---|---|---:|---|---|",
+        "| id | type | split | rank | cause | question | answer |",
+        "|---|---|---|---:|---|---|---|",
     ]
     for q in failures:
         answer = q["answer"].replace("|", "\\|").replace("\n", " ")[:160]
         question = q["question"].replace("|", "\\|")
-        lines.append(f"| {q['id']} | {q['type']} | {q['split']} | {q['rank'] or '–'} | {question} | {answer} |")
+        cells = [q["id"], q["type"], q["split"], q["rank"] or "–", failure_cause(q), question, answer]
+        lines.append("| " + " | ".join(str(c) for c in cells) + " |")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 

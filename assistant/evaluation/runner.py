@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.assistant import Assistant
-from assistant.evaluation.dataset import EvalItem, load_eval_set
+from assistant.evaluation.dataset import EvalItem, load_eval_set, split_digest
 from assistant.evaluation.metrics import CitedPassage, QuestionResult, score
 from assistant.evaluation.report import (
     build_report,
@@ -66,6 +66,7 @@ def run_items(
             citations=[CitedPassage([c.path, *c.also_in], c.passage, c.quote) for c in answer.citations],
             latency=latency,
             notes=list(answer.notes),
+            subtype=item.subtype,
         )
         results.append(score(item, result))
         if on_result is not None:
@@ -98,6 +99,7 @@ def evaluate(
 ) -> EvalOutcome:
     """Ingest, ask every question, score, write the reports, diff and (optionally) check against the baseline."""
     items = load_eval_set(eval_set)
+    test_digest = split_digest(items, "test")
     if split != "all":
         items = [i for i in items if i.split == split]
     started = time.perf_counter()
@@ -119,6 +121,7 @@ def evaluate(
         "corpus": ", ".join(f"{k}={v}" for k, v in corpus_roots.items()) + " (whole corpora, no subset)",
         "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "seconds": time.perf_counter() - started,
+        "test_digest": test_digest,
         "settings": {k: settings.model_dump()[k] for k in ("chunk_size", "chunk_overlap", "top_k", "bm25_weight")},
     }
     report = build_report(results, meta)
@@ -131,5 +134,11 @@ def evaluate(
     write_markdown(report, diff, plots, out_dir / f"{stem}.md")
     if update_baseline:
         write_json(report, baseline)
-    regressions = check_against(report, old, tolerance) if check and old else None
+    # The gate holds on the frozen test split (questions never tuned on) and on the whole set.
+    regressions = (
+        check_against(report, old, tolerance)
+        + [f"test split: {r}" for r in check_against(report, old, tolerance, "test")]
+        if check and old
+        else None
+    )
     return EvalOutcome(report, out_dir / f"{stem}.md", diff, regressions, old is not None)
