@@ -233,6 +233,7 @@ class ExtractiveAnswerer:
             cand.checks["speaker"] = attributed(frame, doc, cand.before, cand.after)
 
 
+
 _REFERS_BACK = re.compile(r"^\W*(he|she|it|they|his|her|its|their|the [a-z]+|this|that|these)\b", re.I)
 
 

@@ -47,7 +47,9 @@ for _slot, _nouns in {
     "spokeswoman lawyer mp member peer secretary chancellor producer comedian athlete runner sprinter driver "
     "rider boxer golfer jockey referee candidate designer founder owner investor buyer seller successor "
     "replacement economist analyst expert scientist researcher doctor celebrity artist guitarist drummer "
-    "vocalist frontman dj novelist poet playwright presenter child son daughter wife husband",
+    "vocalist frontman dj novelist poet playwright presenter child son daughter wife husband mayor governor "
+    "senator ambassador king queen prince princess pope bishop cardinal general commander detective officer "
+    "chef teacher professor pilot boyfriend girlfriend mother father brother sister",
     "org": "company firm group bank club team side party network channel broadcaster airline carrier band label "
     "studio retailer maker manufacturer giant operator agency organisation organization body union newspaper "
     "paper magazine publisher website site university school charity council regulator watchdog supermarket "
@@ -143,6 +145,10 @@ _QUOTE_Q3 = re.compile(
     r"argument|claim|complaint|criticism|opinion|advice|prediction|excuse|defence|defense|answer|description)\b",
     re.U,
 )
+_NAME_OF = re.compile(
+    r"\bwhat (?:is|was|are|were) the (?:first |full |sur)?names? of (?:the |a |an |his |her |their |its )?"
+    r"(?P<nouns>[\w-]+(?: [\w-]+){0,2})"
+)
 _WHO = re.compile(r"^\s*(who|whom|whose)\b|\b(by|to|from|with|for|of) whom\b|\bwho (is|was|were|are|did|has|had)\b")
 _WH_DET = re.compile(
     r"\b(?:which|what)\s+(?!(?:did|does|do|is|was|were|are|has|had|have|will|would|can|could|should|might)\b)"
@@ -179,21 +185,40 @@ class QuestionFrame:
         return self.slot in TYPED_SLOTS
 
 
+_MONEY_NOUN_SET = frozenset(_MONEY_NOUNS.split("|"))
+_QUANTITY_NOUNS = frozenset("sentence term time distance speed height weight length age margin size capacity".split())
+
+
+def _noun_slot(noun: str) -> Slot | None:
+    if noun in _MONEY_NOUN_SET or noun in ("amount", "price"):
+        return "money"
+    if noun in _QUANTITY_NOUNS:
+        return "quantity"
+    return _NOUN_SLOTS.get(noun)
+
+
 def _asked_noun(question: str) -> tuple[Slot | None, str | None]:
-    """The slot and noun of "which player", "what company", "in which city": the noun the wh-word governs."""
+    """The slot and noun of "which player", "what company", "in which city", "the name of the man": the noun
+    the wh-word governs ("what prison sentence" asks for a sentence, not a prison)."""
     doc = parse([question])[0]
     for tok in doc:
         if tok.lower_ in ("which", "what", "whose") and tok.dep_ == "det" and tok.head.pos_ in ("NOUN", "PROPN"):
-            noun = tok.head.lemma_.lower()
-            slot = _NOUN_SLOTS.get(noun) or _NOUN_SLOTS.get(tok.head.lower_)
-            if slot:
-                return slot, noun
-    # spaCy sometimes misparses short questions: fall back to the first known noun among the next words.
+            head = tok.head
+            if head.lemma_.lower() in ("name", "surname") or head.lower_ in ("names", "surnames"):
+                owner = next((c for c in head.children if c.dep_ == "prep" and c.lower_ == "of"), None)
+                objects = [c for c in owner.children if c.dep_ == "pobj"] if owner is not None else []
+                if objects:
+                    head = objects[0]
+                else:
+                    return "person" if head.lemma_.lower() == "surname" else "name", head.lemma_.lower()
+            noun = head.lemma_.lower()
+            return _noun_slot(noun) or _noun_slot(head.lower_), noun
+    # spaCy found no governed noun (short or misparsed questions): the first known noun among the next words.
     for match in _WH_DET.finditer(question.lower()):
         for noun in match.group("nouns").split():
             for form in (noun, noun.rstrip("s"), re.sub(r"ies$", "y", noun)):
-                if form in _NOUN_SLOTS:
-                    return _NOUN_SLOTS[form], form
+                if _noun_slot(form):
+                    return _noun_slot(form), form
     return None, None
 
 
@@ -239,8 +264,15 @@ def analyze(question: str) -> QuestionFrame:
     text = " ".join(question.split())
     lower = text.lower()
     entities = find_entities(text)
-    speaker = _speaker(text, entities)
+    name_of = _NAME_OF.search(lower)
+    speaker = None if name_of else _speaker(text, entities)
     slot: Slot | None = None
+    if name_of:  # "what is the name of the mayor" asks for a person, "... of the firm" for an organisation
+        nouns = [{"men": "man", "women": "woman", "people": "person"}.get(w, w) for w in name_of.group("nouns").split()]
+        slot = next(
+            (_noun_slot(w) or _noun_slot(w.rstrip("s")) for w in nouns if _noun_slot(w) or _noun_slot(w.rstrip("s"))),
+            "name",
+        )
     count_noun = None
     if speaker and not re.search(r"^\s*(how many|how much|when|where|who|which)\b", lower):
         slot = "quote"

@@ -131,7 +131,34 @@ def fillers(frame: QuestionFrame, doc: Any) -> list[Filler]:
                 found.append(Filler(tok.text, tok.idx, tok.idx + len(tok.text), "COUNT"))
     elif slot == "score":
         found = _regex_fillers(_SCORE, sentence, "SCORE")
-    return [f for f in found if _is_new(f.text, frame)]
+    found = [f for f in found if _is_new(f.text, frame)]
+    if slot == "date":  # "earlier this month" or "recently" does not answer "when"
+        found = [f for f in found if _SPECIFIC_DATE.search(f.text)]
+    if frame.asked_noun and slot in ("person", "org", "place", "name"):
+        found = _near_asked_noun(frame.asked_noun, doc, found)
+    return found
+
+
+_SPECIFIC_DATE = re.compile(
+    r"\d|\b(january|february|march|april|may|june|july|august|september|october|november|december|monday|"
+    r"tuesday|wednesday|thursday|friday|saturday|sunday|spring|summer|autumn|winter|christmas|easter|new year|"
+    r"yesterday|today|tomorrow|tonight|weekend)\b",
+    re.I,
+)
+
+
+def _near_asked_noun(noun: str, doc: Any, found: list[Filler]) -> list[Filler]:
+    """When the sentence uses the asked noun ("which park"), the answer is the name attached to it ("Uhuru
+    Park", "the park, Uhuru"), not a name elsewhere in the sentence."""
+    mentions = [t.i for t in doc if t.lemma_.lower() == noun or t.lower_ == noun]
+    if not mentions:
+        return found  # the sentence words it differently: nothing to hold the filler to
+    near = []
+    for filler in found:
+        span = doc.char_span(filler.start, filler.end, alignment_mode="expand")
+        if span is not None and any(span.start - 3 <= i < span.end + 3 for i in mentions):
+            near.append(filler)
+    return near
 
 
 def _names(speaker: str, text: str) -> bool:
