@@ -49,13 +49,15 @@ for _slot, _nouns in {
     "replacement economist analyst expert scientist researcher doctor celebrity artist guitarist drummer "
     "vocalist frontman dj novelist poet playwright presenter child son daughter wife husband mayor governor "
     "senator ambassador king queen prince princess pope bishop cardinal general commander detective officer "
-    "chef teacher professor pilot boyfriend girlfriend mother father brother sister",
+    "chef teacher professor pilot boyfriend girlfriend mother father brother sister servant aide adviser "
+    "advisor spokesperson chairperson commissioner inspector campaigner activist protester hacker victim",
     "org": "company firm group bank club team side party network channel broadcaster airline carrier band label "
     "studio retailer maker manufacturer giant operator agency organisation organization body union newspaper "
-    "paper magazine publisher website site university school charity council regulator watchdog supermarket "
+    "paper magazine publisher website university school charity council regulator watchdog supermarket "
     "chain brand business insurer lender bidder consortium rival partner developer distributor station outfit",
     "place": "country city town venue stadium ground park region state county nation capital village island area "
-    "street hotel hospital prison airport circuit course location place airport theatre cinema arena port",
+    "street hotel hospital prison airport circuit course location place airport theatre cinema arena port site "
+    "part district neighbourhood neighborhood suburb borough province city-state continent",
     "date": "year date day month week season decade century",
     "name": "film movie album song single book show programme program series play award prize category game title "
     "product phone console device drug model software event tournament competition race trophy role character "
@@ -114,7 +116,8 @@ _RULES: list[tuple[re.Pattern[str], Slot]] = [
     ),
     (
         re.compile(
-            r"^\s*when\b|\bwhen (did|does|do|is|was|were|will|would|has|had)\b|"
+            r"^\s*when\b|\bwhen (did|does|do|is|was|were|will|would|has|had)\b|\bdate of birth\b|"
+            r"\bwhat (?:is|was|were) (?:the |his |her |its |their )?(?:exact )?(?:date|day|year)\b|"
             r"\b(what|which) (year|date|day|month|season|week|decade)\b|\bin what year\b|\bhow long ago\b|"
             r"\bsince when\b|\buntil when\b|\bby when\b"
         ),
@@ -274,7 +277,7 @@ def analyze(question: str) -> QuestionFrame:
             "name",
         )
     count_noun = None
-    if speaker and not re.search(r"^\s*(how many|how much|when|where|who|which)\b", lower):
+    if speaker and not re.search(r"\b(how many|how much|how long|when|where|who|whom|which)\b", lower):
         slot = "quote"
     if slot is None:
         for pattern, rule_slot in _RULES:
