@@ -12,9 +12,9 @@ from typing import Any
 
 from assistant.answering.citations import ABSTAIN_TEXT, check_generated
 from assistant.answering.condense import rewrite_followup
-from assistant.answering.extractive import ExtractiveAnswerer, ExtractiveResult, combine_parts
+from assistant.answering.extractive import ExtractiveAnswerer, ExtractiveResult, combine_parts, key_filler
 from assistant.answering.generative import LLMUnavailable, OpenAIAnswerer
-from assistant.answering.question import analyze, decompose
+from assistant.answering.question import analyze, bridge, decompose
 from assistant.answering.slots import slot_check_for
 from assistant.config import Backend, Settings
 from assistant.embedding import MiniLMEmbedding, get_embedder
@@ -208,12 +208,29 @@ class Assistant:
         """Answer each part of a multi-part question from its own retrieval ("How many X, and when Y?")."""
         parts = decompose(question)
         if len(parts) == 1:
-            return self.extractive.answer(question, retrieved.passages, retrieved.query_embedding)
-        results = []
-        for part in parts:
-            found = self.retriever.retrieve(part.query, self.settings.top_k, filters)
-            results.append(self.extractive.answer(part.question, found.passages, found.query_embedding))
+            return self._answer_part(question, filters, retrieved)
+        results = [self._answer_part(part.question, filters, query=part.query) for part in parts]
         return combine_parts([p.question for p in parts], results)
+
+    def _answer_part(
+        self, question: str, filters: Filters | None, retrieved: RetrievalResult | None = None, query: str = ""
+    ) -> ExtractiveResult:
+        """One question; a bridge question ("Who runs the firm that bought X?") in two hops: the inner
+        question's answer ("Baikal Finance Group") names the subject of the outer one, which is retrieved anew."""
+        found = retrieved or self.retriever.retrieve(query or question, self.settings.top_k, filters)
+        direct = self.extractive.answer(question, found.passages, found.query_embedding)
+        hop = bridge(question)
+        if hop is None:
+            return direct
+        first = self.retriever.retrieve(hop.inner, self.settings.top_k, filters)
+        inner = self.extractive.answer(hop.inner, first.passages, first.query_embedding)
+        entity = key_filler(inner)
+        if entity is None:
+            return direct  # the bridge is not in the articles: the question as asked is all there is
+        outer_question = hop.outer.format(entity)
+        second = self.retriever.retrieve(outer_question, self.settings.top_k, filters)
+        outer = self.extractive.answer(outer_question, second.passages, second.query_embedding)
+        return combine_parts([hop.inner, outer_question], [inner, outer])
 
     def _checked(
         self, raw: str, question: str, retrieved: RetrievalResult, notes: list[str]

@@ -233,7 +233,6 @@ class ExtractiveAnswerer:
             cand.checks["speaker"] = attributed(frame, doc, cand.before, cand.after)
 
 
-
 _REFERS_BACK = re.compile(r"^\W*(he|she|it|they|his|her|its|their|the [a-z]+|this|that|these)\b", re.I)
 
 
@@ -303,6 +302,15 @@ def _closest(ranked: list[Candidate], passages: list[Passage], n: int = 3) -> li
         if len(out) >= n:
             break
     return out
+
+
+def key_filler(result: ExtractiveResult) -> str | None:
+    """The asked detail in the answer: the filler of its best sentence bound closest to the question's anchors."""
+    if result.abstained or not result.chosen or not result.chosen[0].fillers or result.frame is None:
+        return None
+    best = result.chosen[0]
+    doc = parse([best.text])[0]
+    return max(best.fillers, key=lambda f: tie(result.frame, doc, [f])).text  # type: ignore[arg-type]
 
 
 def combine_parts(parts: list[str], results: list[ExtractiveResult]) -> ExtractiveResult:

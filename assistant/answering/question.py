@@ -355,3 +355,64 @@ def decompose(question: str) -> list[Part]:
         context = ", ".join(first_entities) if not find_entities(piece) else ""
         parts.append(Part(piece[0].upper() + piece[1:] + "?", context))
     return parts
+
+
+@dataclass(frozen=True)
+class Bridge:
+    """A question that names its subject through another fact: "Who runs *the firm that bought X*?"
+
+    `inner` ("Which firm bought X?") is answered first; its answer fills `outer` ("Who runs {}?").
+    """
+
+    inner: str
+    outer: str  # with one "{}" for the inner answer
+
+
+_WH_AND_AUX = frozenset(
+    "who whom whose what which when where why how is was were are did does do has had have the a an of in on at "
+    "to for by".split()
+)
+_RELATIVIZERS = frozenset({"that", "which", "who", "whom"})
+
+
+def _bridge_slot(noun: str) -> Slot | None:
+    slot = _NOUN_SLOTS.get(noun) or _NOUN_SLOTS.get(noun.rstrip("s"))
+    if slot is None and noun.endswith(("maker", "company", "firm", "group")):
+        slot = "org"
+    return slot
+
+
+_BRIDGE = re.compile(
+    r"\bthe (?P<mods>(?:[\w'’-]+ ){0,2}?)(?P<noun>[\w-]+) (?:that|which|who|whom) (?P<clause>[^,?;]+)", re.I
+)
+
+
+def bridge(question: str) -> Bridge | None:
+    """The bridge in a question, if it has one whose outer question still asks something of its own.
+
+    "the <noun> that/who <clause>" on a person, organisation, place or named thing. The clause runs to the
+    next comma or the question's end, or, in a "What did <subject> <verb>" question, to the main verb (the
+    first base-form verb after the relative clause's own verb).
+    """
+    doc = parse([question])[0]
+    for match in _BRIDGE.finditer(question):
+        noun = match.group("noun")
+        if _bridge_slot(noun.lower()) not in ("person", "org", "place", "name"):
+            continue
+        end = match.end("clause")
+        clause_tokens = [t for t in doc if match.start("clause") <= t.idx < end]
+        main_verb = next(
+            (t for t in clause_tokens[1:] if t.tag_ == "VB" and doc[t.i - 1].tag_ not in ("TO", "MD")), None
+        )
+        if main_verb is not None and re.match(
+            r"^\s*(?:\w+\s+){1,3}(did|does|do|will|would|can|could)\b", question, re.I
+        ):
+            end = main_verb.idx
+        clause = question[match.start("clause") : end].strip()
+        outer = (question[: match.start()] + "{} " + question[end:].lstrip()).replace("{} ?", "{}?").strip()
+        words_left = re.findall(r"[\w'’-]+", outer.replace("{}", " "))
+        if not [w for w in words_left if w.lower() not in _WH_AND_AUX]:
+            continue  # "Who was the player who scored?" is one question, not two
+        inner = f"Which {match.group('mods')}{noun} {clause}?"
+        return Bridge(inner, outer if outer.endswith("?") else outer + "?")
+    return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.answering.question import Part, analyze, decompose
+from assistant.answering.question import Bridge, Part, analyze, bridge, decompose
 
 
 @pytest.mark.parametrize(
@@ -55,3 +55,31 @@ def test_multi_part_questions_are_split_and_later_parts_borrow_names_for_retriev
     assert decompose("Who won the match between Chelsea and Arsenal?") == [
         Part("Who won the match between Chelsea and Arsenal?")
     ]
+
+
+@pytest.mark.parametrize(
+    ("question", "inner", "outer"),
+    [
+        ("Who runs the firm that bought Yuganskneftegas?", "Which firm bought Yuganskneftegas?", "Who runs {}?"),
+        (
+            "What did the firm that bought Yukos say about the deal?",
+            "Which firm bought Yukos?",
+            "What did {} say about the deal?",
+        ),
+        (
+            "Who went on to beat the man who knocked Lleyton Hewitt out of the Adelaide event?",
+            "Which man knocked Lleyton Hewitt out of the Adelaide event?",
+            "Who went on to beat {}?",
+        ),
+    ],
+)
+def test_bridge_questions_are_split_into_two_hops(question: str, inner: str, outer: str) -> None:
+    assert bridge(question) == Bridge(inner, outer)
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Who was the player who scored the winner?", "What was the price that Glazer paid?", "Who bought the Savoy?"],
+)
+def test_single_hop_questions_have_no_bridge(question: str) -> None:
+    assert bridge(question) is None
