@@ -24,6 +24,7 @@ from assistant.ingest.pipeline import IngestPipeline, IngestSummary, Progress
 from assistant.prompts import Prompts
 from assistant.retrieval import HybridRetriever, RetrievalResult
 from assistant.store import Store, StoreStats
+from assistant.text import clean
 from assistant.types import Answer, Filters, Turn
 
 log = logging.getLogger(__name__)
@@ -101,8 +102,9 @@ class Assistant:
     # --- asking
     def validate_question(self, question: str) -> str:
         """The question as it will be asked (whitespace folded); InvalidQuestion when empty or too long."""
-        if not isinstance(question, str) or not question.strip():
+        if not isinstance(question, str) or not clean(question).strip():
             raise InvalidQuestion("the question is empty")
+        question = clean(question)  # lone surrogates and control characters never reach the tokenizer
         if len(question) > self.settings.max_question_chars:
             raise InvalidQuestion(
                 f"the question is {len(question)} characters long; the limit is {self.settings.max_question_chars}"
@@ -117,6 +119,7 @@ class Assistant:
         if isinstance(filters, dict):
             filters = Filters(**filters)
         turns = [t if isinstance(t, Turn) else Turn(**t) for t in (history or [])]
+        turns = [t.model_copy(update={"content": clean(t.content)}) for t in turns]
         self.ensure_seeded()
         t0 = time.perf_counter()
         standalone = question

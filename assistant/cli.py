@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
+from rich.markup import escape as _markup_escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -25,6 +25,7 @@ from assistant.config import Settings
 from assistant.errors import AssistantError
 from assistant.logging_setup import setup_logging
 from assistant.store import StoreUnavailable
+from assistant.text import clean
 from assistant.types import Answer, Filters
 
 app = typer.Typer(
@@ -40,6 +41,11 @@ Collection = Annotated[
     str | None, typer.Option("--collection", help="Collection name (env NEWS_ASSISTANT_COLLECTION).")
 ]
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details to stderr.")]
+
+
+def escape(text: str) -> str:
+    """Untrusted text (articles, questions, paths) for the terminal: no control characters, no rich markup."""
+    return _markup_escape(clean(text))
 
 
 def _assistant(data_dir: Path | None, collection: str | None, **more: object) -> Assistant:

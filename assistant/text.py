@@ -58,6 +58,22 @@ _QUOTES_OPEN = '"“«„'
 _QUOTES_CLOSE = '"”»'
 
 
+_SURROGATES = re.compile("[\ud800-\udfff]")
+# C0 controls except tab/newline/carriage return, DEL and C1 controls: terminal escapes (ESC, CSI, OSC, BEL) live here.
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_ANSI = re.compile("\x1b(?:\\][^\x07\x1b]*(?:\x07|\x1b\\\\)?|\\[[0-?]*[ -/]*[@-~]|[@-Z\\\\-_])|\x9b[0-?]*[ -/]*[@-~]")
+
+
+def clean(text: str) -> str:
+    """Text that is safe to tokenise and to print: lone surrogates (from invalid bytes or JSON "\\ud800") become
+    U+FFFD, and terminal escape sequences and other control characters are removed (tabs and newlines stay).
+
+    Applied to questions, conversation history and article text as they enter, and to everything the CLI prints.
+    """
+    text = _SURROGATES.sub("\ufffd", text)
+    return _CONTROLS.sub("", _ANSI.sub("", text))
+
+
 def fold(text: str) -> str:
     """Case- and accent-insensitive form: 'Vučić' and 'Vucic' compare equal."""
     decomposed = unicodedata.normalize("NFKD", text)

@@ -79,3 +79,31 @@ def test_an_unreachable_chroma_server_is_a_clear_error(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "cannot reach the Chroma server at http://127.0.0.1:9" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_invalid_bytes_in_a_question_do_not_crash_the_cli(tmp_path: Path) -> None:
+    """Issue 9, item 1: `ask $'What \\xff record?'` printed a traceback (argv decodes \\xff to a lone surrogate)."""
+    env = {**os.environ, "NEWS_ASSISTANT_DATA_DIR": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable.encode(), b"-m", b"assistant.cli", b"ask", b"What did Vu\xff say about Turkish industry?"],
+        capture_output=True, env=env, cwd=REPO, timeout=300, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr.decode(errors="replace")
+    assert b"Traceback" not in result.stderr
+
+
+def test_terminal_escapes_in_articles_never_reach_the_terminal(tmp_path: Path) -> None:
+    """Issue 9, item 2: an article carrying ESC]0;title BEL and ESC[31m wrote them to the user's terminal."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "evil.txt").write_text(
+        "Evil \x1b]0;PWNED\x07headline\n\nThe harbour authority said the \x1b[31mred\x1b[0m ferry carried 312 "
+        "passengers across the bay on Monday.\x9b2J\n",
+        encoding="utf-8",
+    )
+    assert run_cli("ingest", str(corpus), data_dir=tmp_path / "data").returncode == 0
+    result = run_cli("ask", "How many passengers did the red ferry carry?", data_dir=tmp_path / "data")
+    assert result.returncode == 0, result.stderr
+    assert "312 passengers" in result.stdout
+    for control in ("\x1b", "\x07", "\x9b"):
+        assert control not in result.stdout and control not in result.stderr

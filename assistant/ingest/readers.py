@@ -20,6 +20,7 @@ from typing import Any
 from charset_normalizer import from_bytes
 from dateutil import parser as date_parser
 
+from assistant.text import clean
 from assistant.types import Article
 
 log = logging.getLogger(__name__)
@@ -65,8 +66,11 @@ def decode(data: bytes) -> DecodedText:
 
 
 def clean_text(text: str) -> str:
-    """Normalise unicode and whitespace; keep paragraph breaks (sentence splitting and citations use them)."""
-    text = unicodedata.normalize("NFC", text).translate(_ZERO_WIDTH)
+    """Normalise unicode and whitespace; keep paragraph breaks (sentence splitting and citations use them).
+
+    Control characters and terminal escapes go first: article text is printed to terminals and shown in browsers.
+    """
+    text = unicodedata.normalize("NFC", clean(text)).translate(_ZERO_WIDTH)
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
     lines = [re.sub(r" {2,}", " ", line).strip() for line in text.split("\n")]
     text = "\n".join(lines)

@@ -403,3 +403,20 @@ def test_chat_reports_an_unexpected_failure_instead_of_hanging(
     *_, (_, chat, messages, turns) = _respond_handler(seeded)(VUCIC, [], [], None, None, None, None)
     assert "na-error" in chat[-1]["content"] and "na-streaming" not in chat[-1]["content"]
     assert chat == messages and turns == []
+
+
+# ------------------------------------------------------------------------------------------------ bad text
+
+
+@pytest.mark.parametrize("path", ["/api/ask", "/v1/chat/completions"])
+def test_a_lone_surrogate_in_the_question_is_answered_not_a_500(client: TestClient, path: str) -> None:
+    """Issue 9, item 1: '\\ud800' in JSON reached the tokenizer and raised a TypeError (HTTP 500)."""
+    question = "What did Vučić say \ud800 about Turkish industry?"
+    body = (
+        {"question": question}
+        if path == "/api/ask"
+        else {"model": MODEL_NAME, "messages": [{"role": "user", "content": question}]}
+    )
+    response = client.post(path, content=__import__("json").dumps(body), headers={"content-type": "application/json"})
+    assert response.status_code == 200, response.text
+    assert "significantly stronger" in response.text
