@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from assistant.resources import PROMPTS_DIR, SEEDS_DIR
 
 Backend = Literal["extractive", "openai"]
+MIN_TOKEN_CHARS = 16
 
 
 class Settings(BaseSettings):
@@ -62,6 +63,20 @@ class Settings(BaseSettings):
     port: int = Field(default=7860, ge=1, le=65535)
     auth_token: SecretStr | None = None
     concurrency: int = Field(default=4, ge=1, le=64)
+
+    @field_validator("auth_token", mode="after")
+    @classmethod
+    def _strong_token(cls, value: SecretStr | None) -> SecretStr | None:
+        """An empty token means none; a short or blank one is refused (a one-space token opened /login to all)."""
+        if value is None or value.get_secret_value() == "":
+            return None
+        secret = value.get_secret_value()
+        if len(secret.strip()) < MIN_TOKEN_CHARS or secret != secret.strip():
+            raise ValueError(
+                f"the access token must be at least {MIN_TOKEN_CHARS} characters, without surrounding spaces "
+                f"(got {len(secret)}); make one with: python -c 'import secrets; print(secrets.token_urlsafe(24))'"
+            )
+        return value
 
     @field_validator("data_dir", "seeds_dir", "prompts_dir", mode="after")
     @classmethod

@@ -20,7 +20,7 @@ from assistant.store import StoreUnavailable
 
 VUCIC = "What did Vučić say about Turkish industry?"
 SEED_PATH = "seeds/000_8c1e59730e0383e1.txt"
-TOKEN = "s3cret-token"
+TOKEN = "s3cret-token-for-tests"
 
 
 @pytest.fixture
@@ -420,3 +420,16 @@ def test_a_lone_surrogate_in_the_question_is_answered_not_a_500(client: TestClie
     response = client.post(path, content=__import__("json").dumps(body), headers={"content-type": "application/json"})
     assert response.status_code == 200, response.text
     assert "significantly stronger" in response.text
+
+
+@pytest.mark.parametrize("token", [" ", "   \t", "short-token", "fifteen-chars-x"])
+def test_a_weak_access_token_is_refused_with_a_clear_message(token: str) -> None:
+    """Issue 9, item 6: a one-space token was accepted and made /login open with a blank password."""
+    with pytest.raises(ValueError, match="at least 16 characters"):
+        Settings(auth_token=SecretStr(token))
+
+
+def test_a_strong_token_and_no_token_are_accepted() -> None:
+    assert Settings(auth_token=SecretStr("x" * 16)).auth_token is not None
+    assert Settings(auth_token=None).auth_token is None
+    assert Settings(auth_token=SecretStr("")).auth_token is None  # an empty variable means: no token
