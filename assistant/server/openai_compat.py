@@ -7,6 +7,7 @@ the message text (a "Sources:" list) and as a structured extra field `citations`
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from assistant.server.render import safe_url
 from assistant.types import Answer, Citation, Filters, Turn
 
 MODEL_NAME = "news-assistant"
@@ -72,25 +74,43 @@ def question_and_history(messages: list[ChatMessage]) -> tuple[str, list[Turn]]:
     return last.text(), history
 
 
+# OpenAI-compatible clients render message text as Markdown: article text must not become links, images or HTML.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*\[\]<>!])")  # "_" inside words never emphasises: paths stay readable
+_OUR_MARKER = re.compile(r"\\\[(\d{1,3})\\\]")
+
+
+def inert(text: str) -> str:
+    """Article-derived text with Markdown's link, image, HTML and emphasis syntax escaped (shown, not rendered)."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def _answer_markdown(text: str) -> str:
+    """The answer with its article sentences made inert and its own [n] markers left as they are."""
+    return _OUR_MARKER.sub(r"[\1]", inert(text))
+
+
 def sources_text(citations: list[Citation]) -> str:
     """A plain-text list of the citations, one entry per [n], for clients that only show message text."""
     lines: list[str] = []
     for citation in citations:
         meta = ", ".join(value for value in (citation.date, citation.source, citation.category) if value)
-        head = f"[{citation.n}] {citation.title}" + (f" ({meta})" if meta else "") + f" — {citation.path}"
-        if citation.url:
-            head += f" <{citation.url}>"
-        lines.append(f"{head}\n    “{citation.quote}”")
+        head = f"[{citation.n}] {inert(citation.title)}" + (f" ({inert(meta)})" if meta else "")
+        head += f" — {inert(citation.path)}"
+        url = safe_url(citation.url)
+        if url:
+            head += f" <{url}>"
+        lines.append(f"{head}\n    “{inert(citation.quote)}”")
     return "\n".join(lines)
 
 
 def message_text(answer: Answer) -> str:
     """The assistant message: the answer, then its sources (or, when abstaining, the closest passages)."""
+    text = _answer_markdown(answer.text)
     if answer.citations:
-        return answer.text + SOURCES_SEPARATOR + sources_text(answer.citations)
+        return text + SOURCES_SEPARATOR + sources_text(answer.citations)
     if answer.closest:
-        return answer.text + "\n\nClosest passages (they do not answer the question):\n" + sources_text(answer.closest)
-    return answer.text
+        return text + "\n\nClosest passages (they do not answer the question):\n" + sources_text(answer.closest)
+    return text
 
 
 def _extras(answer: Answer) -> dict[str, Any]:
@@ -147,8 +167,9 @@ def completion_chunks(answer: Answer) -> Iterator[dict[str, Any]]:
     """
     chunk_id, created = completion_id(), int(time.time())
     yield _chunk(chunk_id, created, {"role": "assistant", "content": ""})
-    yield _chunk(chunk_id, created, {"content": answer.text})
-    sources_part = message_text(answer)[len(answer.text) :]
+    text = _answer_markdown(answer.text)
+    yield _chunk(chunk_id, created, {"content": text})
+    sources_part = message_text(answer)[len(text) :]
     if sources_part:
         yield _chunk(chunk_id, created, {"content": sources_part})
     yield {**_chunk(chunk_id, created, {}, "stop"), **_extras(answer)}

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -433,3 +434,27 @@ def test_a_strong_token_and_no_token_are_accepted() -> None:
     assert Settings(auth_token=SecretStr("x" * 16)).auth_token is not None
     assert Settings(auth_token=None).auth_token is None
     assert Settings(auth_token=SecretStr("")).auth_token is None  # an empty variable means: no token
+
+
+def test_v1_content_carries_no_live_links_or_html_from_articles(tmp_path: Path) -> None:
+    """Issue 9, item 3: markdown clients rendered [a](javascript:...), <iframe> and <javascript:...> from articles."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "ferry.txt").write_text(
+        "Ferry carries record crowd\n\nThe harbour ferry carried 312 passengers [click](javascript:alert(4)) on "
+        "Monday <iframe src=x></iframe> across the bay <javascript:alert(1)> in calm weather.\n",
+        encoding="utf-8",
+    )
+    assistant = Assistant(Settings(data_dir=tmp_path / "data", ingest_seeds_on_first_run=False))
+    assistant.ingest([corpus])
+    with TestClient(create_app(assistant, with_ui=False), raise_server_exceptions=False) as http:
+        completion = openai_client(http).chat.completions.create(
+            model=MODEL_NAME, messages=[{"role": "user", "content": "How many passengers did the harbour ferry carry?"}]
+        )
+        response = http.post("/api/ask", json={"question": "How many passengers did the harbour ferry carry?"})
+    content = completion.choices[0].message.content or ""
+    assert "312 passengers" in content and "[1]" in content
+    live = re.compile(r"(?<!\\)\]\(javascript:|(?<!\\)<iframe|(?<!\\)<javascript:")  # escaped = shown, not rendered
+    assert not live.search(content), content
+    assert "javascript:alert(4)" in content  # the article's words are still there to read
+    assert "<iframe" in response.json()["citations"][0]["quote"]  # the JSON API keeps the article's own text
