@@ -18,7 +18,7 @@ from assistant.answering.question import analyze, bridge, decompose
 from assistant.answering.slots import slot_check_for
 from assistant.config import Backend, Settings
 from assistant.embedding import MiniLMEmbedding, get_embedder
-from assistant.errors import InvalidQuestion
+from assistant.errors import InvalidFilters, InvalidQuestion
 from assistant.ingest.chunking import Chunker
 from assistant.ingest.pipeline import IngestPipeline, IngestSummary, Progress
 from assistant.prompts import Prompts
@@ -118,6 +118,8 @@ class Assistant:
         question = self.validate_question(question)
         if isinstance(filters, dict):
             filters = Filters(**filters)
+        if filters is not None and not filters.is_empty():
+            self._check_filter_values(filters)
         turns = [t if isinstance(t, Turn) else Turn(**t) for t in (history or [])]
         turns = [t.model_copy(update={"content": clean(t.content)}) for t in turns]
         self.ensure_seeded()
@@ -165,6 +167,21 @@ class Assistant:
         started = time.perf_counter()
         question, standalone, _filters, retrieved, timings = self._prepare(question, filters, history, backend)
         notes: list[str] = []
+        if _filters is not None and not _filters.is_empty() and not retrieved.passages:
+            text = f"No article matches these filters ({_filters.describe()}), so there was nothing to search."
+            timings["total"] = time.perf_counter() - started
+            yield StreamEvent(
+                "answer",
+                answer=Answer(
+                    question=question,
+                    text=text,
+                    abstained=True,
+                    backend="extractive",
+                    notes=[text],
+                    timings={k: round(v, 4) for k, v in timings.items()},
+                ),
+            )
+            return
         if retrieved.mode == "lexical" and retrieved.passages:
             notes.append("embeddings are still being computed: this answer used keyword search only")
         model = None
@@ -204,6 +221,20 @@ class Assistant:
             timings={k: round(v, 4) for k, v in timings.items()},
         )
         yield StreamEvent("answer", answer=answer)
+
+    def _check_filter_values(self, filters: Filters) -> None:
+        """Sources and categories must name ones the collection has: a typo or a wrong case ("Business") is an
+        error that says what exists, not a silent "The articles don't say."."""
+        facets = self.store.facets()
+        for field, wanted in (("source", filters.source), ("category", filters.category)):
+            known = facets[field]
+            unknown = [value for value in wanted or [] if value not in known]
+            if unknown:
+                value = unknown[0]
+                near = [k for k in known if k.casefold() == value.casefold()]
+                hint = f" (did you mean {near[0]!r}?)" if near else ""
+                listed = ", ".join(known[:20]) + (", ..." if len(known) > 20 else "") if known else "none"
+                raise InvalidFilters(f"{field}: unknown value {value!r}{hint}; this collection has: {listed}")
 
     def _extractive_answer(
         self, question: str, retrieved: RetrievalResult, filters: Filters | None

@@ -6,9 +6,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import date
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 
 @dataclass(frozen=True)
@@ -66,13 +67,42 @@ class Filters(BaseModel):
 
     model_config = {"extra": "forbid"}
 
-    source: list[str] | None = None
-    category: list[str] | None = None
-    date_from: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
-    date_to: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
+    source: list[Annotated[str, Field(min_length=1, max_length=200)]] | None = Field(default=None, max_length=100)
+    category: list[Annotated[str, Field(min_length=1, max_length=200)]] | None = Field(default=None, max_length=100)
+    date_from: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD, inclusive")
+    date_to: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD, inclusive")
+
+    @field_validator("date_from", "date_to")
+    @classmethod
+    def _real_date(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                date.fromisoformat(value)
+            except ValueError:
+                raise ValueError(f"{value!r} is not a calendar date") from None
+        return value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Filters:
+        if self.date_from and self.date_to and self.date_from > self.date_to:
+            raise ValueError(f"date_from {self.date_from} is after date_to {self.date_to}")
+        return self
 
     def is_empty(self) -> bool:
         return not (self.source or self.category or self.date_from or self.date_to)
+
+    def describe(self) -> str:
+        """The filters in words: 'category: sport; from 2005-01-01'."""
+        parts = []
+        if self.source:
+            parts.append("source: " + ", ".join(self.source))
+        if self.category:
+            parts.append("category: " + ", ".join(self.category))
+        if self.date_from:
+            parts.append(f"from {self.date_from}")
+        if self.date_to:
+            parts.append(f"to {self.date_to}")
+        return "; ".join(parts)
 
 
 class Citation(BaseModel):

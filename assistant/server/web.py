@@ -21,7 +21,7 @@ from fastapi import FastAPI
 from pydantic import ValidationError
 
 from assistant.assistant import Assistant
-from assistant.errors import InvalidQuestion
+from assistant.errors import InvalidFilters, InvalidQuestion
 from assistant.server import render
 from assistant.server.api import configured_token
 from assistant.store import StoreUnavailable
@@ -192,6 +192,9 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
                     yield "", messages, messages, turns
         except InvalidQuestion as exc:
             raise gr.Error(str(exc)) from None
+        except InvalidFilters as exc:  # shown in the turn that caused it; the conversation stays
+            messages = [*messages, {"role": "assistant", "content": render.error_html(f"invalid filter: {exc}")}]
+            yield "", messages, messages, turns
         except StoreUnavailable as exc:
             log.error("store unavailable while answering: %s", exc)
             messages = [*messages, {"role": "assistant", "content": render.error_html(str(exc))}]

@@ -160,6 +160,10 @@ class Store:
             vector_store=self.settings.chroma_url or str(self.settings.chroma_dir),
         )
 
+    def facets(self) -> dict[str, list[str]]:
+        """The sources and categories the collection has (what filters may name)."""
+        return self.manifest.facets()
+
     def is_empty(self) -> bool:
         return self.manifest.counts()["articles"] == 0
 

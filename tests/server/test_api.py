@@ -82,8 +82,33 @@ def test_ask_with_history_answers_the_follow_up(client: TestClient) -> None:
 def test_ask_with_filters(client: TestClient) -> None:
     matching = client.post("/api/ask", json={"question": VUCIC, "filters": {"source": ["seeds"]}}).json()
     assert not matching["abstained"]
-    excluded = client.post("/api/ask", json={"question": VUCIC, "filters": {"source": ["elsewhere"]}}).json()
+    excluded = client.post("/api/ask", json={"question": VUCIC, "filters": {"date_from": "2030-01-01"}}).json()
     assert excluded["abstained"] and excluded["citations"] == []
+    assert excluded["text"] == "No article matches these filters (from 2030-01-01), so there was nothing to search."
+
+
+@pytest.mark.parametrize(
+    ("filters", "field", "says"),
+    [
+        ({"source": ["elsewhere"]}, "source", "unknown value 'elsewhere'; this collection has: seeds"),
+        ({"source": ["Seeds"]}, "source", "did you mean 'seeds'?"),
+        ({"category": ["sport"]}, "category", "unknown value 'sport'"),
+        ({"date_from": "2005-13-45"}, "date_from", "is not a calendar date"),
+        ({"date_to": "2005-02-30"}, "date_to", "is not a calendar date"),
+        ({"date_from": "not a date"}, "date_from", "pattern"),
+        ({"date_from": "2005-03-01", "date_to": "2005-01-01"}, "filters", "is after date_to"),
+        ({"category": ["x"] * 101}, "category", "at most 100"),
+        ({"source": [""]}, "source", "at least 1 character"),
+    ],
+)
+def test_bad_filters_are_a_422_naming_the_field(client: TestClient, filters: dict, field: str, says: str) -> None:
+    """Issue 9, item 4: impossible dates, reversed ranges, unknown or wrongly cased values and huge lists were
+    accepted with a silent "The articles don't say."."""
+    response = client.post("/api/ask", json={"question": VUCIC, "filters": filters})
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["code"] == "invalid_filter"
+    assert field in error["message"] and says in error["message"]
 
 
 def test_abstention_is_a_normal_answer(client: TestClient) -> None:
@@ -296,9 +321,14 @@ def test_v1_filters_extension(client: TestClient) -> None:
     completion = openai_client(client).chat.completions.create(
         model=MODEL_NAME,
         messages=[{"role": "user", "content": VUCIC}],
-        extra_body={"filters": {"source": ["elsewhere"]}},
+        extra_body={"filters": {"date_to": "1999-12-31"}},
     )
     assert (completion.model_extra or {})["abstained"] is True
+    assert (completion.choices[0].message.content or "").startswith("No article matches these filters (to 1999-12-31)")
+    with pytest.raises(openai.UnprocessableEntityError, match="invalid_filter"):
+        openai_client(client).chat.completions.create(
+            model=MODEL_NAME, messages=[{"role": "user", "content": VUCIC}], extra_body={"filters": {"source": ["x"]}}
+        )
 
 
 def test_chat_page_is_mounted_at_the_root(seeded: Assistant) -> None:
