@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape as _markup_escape
 from rich.progress import (
@@ -48,13 +49,39 @@ def escape(text: str) -> str:
     return _markup_escape(clean(text))
 
 
-def _assistant(data_dir: Path | None, collection: str | None, **more: object) -> Assistant:
+def _settings_problem(exc: ValueError) -> str:
+    """Pydantic's report as plain sentences ("top_k: Input should be greater than or equal to 1"), no links."""
+    if isinstance(exc, ValidationError):
+        return "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg'].removeprefix('Value error, ')}"
+            for e in exc.errors()
+        )
+    return str(exc)
+
+
+def _assistant(data_dir: Path | None, collection: str | None, *, must_exist: bool = False, **more: object) -> Assistant:
     overrides = {k: v for k, v in {"data_dir": data_dir, "collection": collection, **more}.items() if v is not None}
     try:
-        return Assistant(Settings(**overrides))
+        settings = Settings(**overrides)
     except ValueError as exc:
-        err.print(f"[red]error:[/] invalid settings: {escape(str(exc))}")
+        err.print(f"[red]error:[/] invalid settings: {escape(_settings_problem(exc))}")
         raise typer.Exit(2) from None
+    where = settings.data_dir
+    if where.exists() and not where.is_dir():
+        err.print(f"[red]error:[/] the data dir {escape(str(where))} is not a folder")
+        raise typer.Exit(2)
+    if must_exist and not settings.collection_dir.is_dir():
+        err.print(
+            f"[red]error:[/] nothing has been ingested into collection {escape(settings.collection)} "
+            f"in {escape(str(where))} (run `news-assistant ingest FOLDER` first)"
+        )
+        raise typer.Exit(2)
+    try:
+        where.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        err.print(f"[red]error:[/] cannot use the data dir {escape(str(where))}: {escape(exc.strerror or str(exc))}")
+        raise typer.Exit(2) from None
+    return Assistant(settings)
 
 
 class RichProgress:
@@ -116,6 +143,12 @@ def ingest(
     except (FileNotFoundError, AssistantError, StoreUnavailable) as exc:
         err.print(f"[red]error:[/] {escape(str(exc))}")
         raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        err.print(
+            "\n[yellow]interrupted:[/] what was embedded so far is saved; "
+            "run the same ingest again to resume where it stopped."
+        )
+        raise typer.Exit(130) from None
     for path, reason in summary.failures[:20]:
         err.print(f"[yellow]skipped[/] {escape(path)}: {escape(reason)}")
     if len(summary.failures) > 20:
@@ -180,7 +213,7 @@ def status(
 ) -> None:
     """What the collection holds."""
     setup_logging(False)
-    stats = _assistant(data_dir, collection).status()
+    stats = _assistant(data_dir, collection, must_exist=True).status()
     data = {**stats.__dict__, "fully_embedded": stats.fully_embedded}
     if as_json:
         sys.stdout.write(json.dumps(data, indent=2) + "\n")

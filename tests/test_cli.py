@@ -107,3 +107,30 @@ def test_terminal_escapes_in_articles_never_reach_the_terminal(tmp_path: Path) -
     assert "312 passengers" in result.stdout
     for control in ("\x1b", "\x07", "\x9b"):
         assert control not in result.stdout and control not in result.stderr
+
+
+def test_a_data_dir_that_is_a_file_is_a_clear_error(tmp_path: Path) -> None:
+    """Issue 9, item 7: `--data-dir /etc/passwd` printed a traceback."""
+    a_file = tmp_path / "passwd"
+    a_file.write_text("root:x:0:0\n")
+    result = run_cli("ask", "What did Vučić say?", "--data-dir", str(a_file), data_dir=tmp_path / "unused")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr and "is not a folder" in result.stderr
+
+
+def test_status_of_a_missing_data_dir_does_not_create_it(tmp_path: Path) -> None:
+    missing = tmp_path / "nonexistent"
+    result = run_cli("status", "--data-dir", str(missing), data_dir=tmp_path / "unused")
+    assert result.returncode == 2 and "nothing has been ingested" in result.stderr
+    assert not missing.exists()
+
+
+def test_settings_errors_are_plain_sentences(tmp_path: Path) -> None:
+    env_result = subprocess.run(
+        [sys.executable, "-m", "assistant.cli", "status"],
+        capture_output=True, text=True, cwd=REPO, timeout=120, check=False,
+        env={**os.environ, "NEWS_ASSISTANT_DATA_DIR": str(tmp_path), "NEWS_ASSISTANT_TOP_K": "0"},
+    )  # fmt: skip
+    assert env_result.returncode == 2
+    assert "top_k" in env_result.stderr and "greater than or equal to 1" in env_result.stderr
+    assert "pydantic.dev" not in env_result.stderr and "Traceback" not in env_result.stderr
