@@ -63,6 +63,7 @@ class Settings(BaseSettings):
     port: int = Field(default=7860, ge=1, le=65535)
     auth_token: SecretStr | None = None
     concurrency: int = Field(default=4, ge=1, le=64)
+    max_body_bytes: int = Field(default=1_000_000, ge=1024)  # larger request bodies get 413 before being read
 
     @field_validator("auth_token", mode="after")
     @classmethod

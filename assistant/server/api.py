@@ -58,6 +58,55 @@ class ApiError(Exception):
         self.headers = headers
 
 
+class BodyLimit:
+    """Refuses request bodies over `max_bytes` with 413 before they are read into memory or parsed: by the declared
+    Content-Length at once, and while reading a body sent without one (chunked)."""
+
+    def __init__(self, app: Any, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    def _message(self) -> str:
+        return f"the request body is over the limit of {self.max_bytes:,} bytes"
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = next((value for key, value in scope["headers"] if key == b"content-length"), b"")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            error = {"error": {"code": "payload_too_large", "message": self._message()}}
+            await JSONResponse(error, status_code=413, headers={"Connection": "close"})(scope, receive, send)
+            return
+        seen = 0
+        too_large = False
+
+        async def limited_receive() -> Any:
+            nonlocal seen, too_large
+            message = await receive()
+            if message["type"] == "http.request" and not too_large:
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:  # stop reading; the app's answer to the cut body is replaced below
+                    too_large = True
+                    return {"type": "http.request", "body": b"", "more_body": False}
+            return message
+
+        replaced = False
+
+        async def guarded_send(message: Any) -> None:
+            nonlocal replaced
+            if not too_large:
+                await send(message)
+            elif not replaced and message["type"] == "http.response.start":
+                replaced = True
+                body = json.dumps({"error": {"code": "payload_too_large", "message": self._message()}}).encode()
+                headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+                await send({"type": "http.response.start", "status": 413, "headers": headers})
+                await send({"type": "http.response.body", "body": body})
+
+        await self.app(scope, limited_receive, guarded_send)
+
+
 class AskRequest(BaseModel):
     """The body of POST /api/ask."""
 
@@ -184,6 +233,7 @@ def create_app(assistant: Assistant, *, with_ui: bool = True) -> FastAPI:
         lifespan=lifespan,
     )
     _install_error_handlers(app)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
 
     def require_token(request: Request) -> None:
         expected = configured_token(settings)

@@ -488,3 +488,21 @@ def test_v1_content_carries_no_live_links_or_html_from_articles(tmp_path: Path) 
     assert not live.search(content), content
     assert "javascript:alert(4)" in content  # the article's words are still there to read
     assert "<iframe" in response.json()["citations"][0]["quote"]  # the JSON API keeps the article's own text
+
+
+def test_a_body_over_the_limit_is_refused_before_it_is_parsed(client: TestClient) -> None:
+    """Issue 9, item 5: a 100 MB body was read and parsed (RSS 518 -> 830 MB)."""
+    huge = b'{"question": "' + b"x" * 2_000_000 + b'"}'
+    response = client.post("/api/ask", content=huge, headers={"content-type": "application/json"})
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "payload_too_large"
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: counted while it is read
+        yield b'{"question": "'
+        for _ in range(40):
+            yield b"x" * 50_000
+        yield b'"}'
+
+    streamed = client.post("/v1/chat/completions", content=chunks(), headers={"content-type": "application/json"})
+    assert streamed.status_code == 413
+    assert client.post("/api/ask", json={"question": VUCIC}).status_code == 200  # normal bodies still pass
