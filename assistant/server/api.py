@@ -226,11 +226,17 @@ def create_app(assistant: Assistant, *, with_ui: bool = True) -> FastAPI:
             log.error("could not check or seed the collection at startup: %s", exc)
         yield
 
+    # With a token set, the interactive docs are off (a browser cannot send the bearer token they would need)
+    # and the schema itself needs the token: what the API offers is no business of an anonymous caller.
+    protected = configured_token(settings) is not None
     app = FastAPI(
         title="news-assistant",
         version=__version__,
         summary="Answers questions about news articles, citing the passages. Browser chat at /.",
         lifespan=lifespan,
+        docs_url=None if protected else "/docs",
+        redoc_url=None if protected else "/redoc",
+        openapi_url=None if protected else "/openapi.json",
     )
     _install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
@@ -244,6 +250,12 @@ def create_app(assistant: Assistant, *, with_ui: bool = True) -> FastAPI:
             raise ApiError(401, "unauthorized", "missing or wrong bearer token", {"WWW-Authenticate": "Bearer"})
 
     authorized = [Depends(require_token)]
+
+    if protected:
+
+        @app.get("/openapi.json", include_in_schema=False, dependencies=authorized)
+        def openapi_schema() -> dict[str, Any]:
+            return app.openapi()
 
     @app.get("/api/health", tags=["api"])
     def health() -> dict[str, str]:

@@ -506,3 +506,17 @@ def test_a_body_over_the_limit_is_refused_before_it_is_parsed(client: TestClient
     streamed = client.post("/v1/chat/completions", content=chunks(), headers={"content-type": "application/json"})
     assert streamed.status_code == 413
     assert client.post("/api/ask", json={"question": VUCIC}).status_code == 200  # normal bodies still pass
+
+
+def test_with_a_token_the_docs_are_off_and_the_schema_needs_the_token(guarded_client: TestClient) -> None:
+    """Issue 9, item 6: with a token set, /docs, /redoc and /openapi.json were open."""
+    assert guarded_client.get("/docs").status_code == 404
+    assert guarded_client.get("/redoc").status_code == 404
+    assert guarded_client.get("/openapi.json").status_code == 401
+    schema = guarded_client.get("/openapi.json", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert schema.status_code == 200 and "/api/ask" in schema.json()["paths"]
+
+
+def test_without_a_token_on_loopback_the_docs_stay(client: TestClient) -> None:
+    assert client.get("/docs").status_code == 200
+    assert "/api/ask" in client.get("/openapi.json").json()["paths"]
