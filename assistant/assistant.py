@@ -102,9 +102,11 @@ class Assistant:
     # --- asking
     def validate_question(self, question: str) -> str:
         """The question as it will be asked (whitespace folded); InvalidQuestion when empty or too long."""
-        if not isinstance(question, str) or not clean(question).strip():
+        if not isinstance(question, str):
             raise InvalidQuestion("the question is empty")
         question = clean(question)  # lone surrogates and control characters never reach the tokenizer
+        if not question.strip():
+            raise InvalidQuestion("the question is empty")
         if len(question) > self.settings.max_question_chars:
             raise InvalidQuestion(
                 f"the question is {len(question)} characters long; the limit is {self.settings.max_question_chars}"
@@ -251,20 +253,19 @@ class Assistant:
     ) -> ExtractiveResult:
         """One question; a bridge question ("Who runs the firm that bought X?") in two hops: the inner
         question's answer ("Baikal Finance Group") names the subject of the outer one, which is retrieved anew."""
-        found = retrieved or self.retriever.retrieve(query or question, self.settings.top_k, filters)
-        direct = self.extractive.answer(question, found.passages, found.query_embedding)
         hop = bridge(question)
-        if hop is None:
-            return direct
-        first = self.retriever.retrieve(hop.inner, self.settings.top_k, filters)
-        inner = self.extractive.answer(hop.inner, first.passages, first.query_embedding)
-        entity = key_filler(inner)
-        if entity is None:
-            return direct  # the bridge is not in the articles: the question as asked is all there is
-        outer_question = hop.outer.format(entity)
-        second = self.retriever.retrieve(outer_question, self.settings.top_k, filters)
-        outer = self.extractive.answer(outer_question, second.passages, second.query_embedding)
-        return combine_parts([hop.inner, outer_question], [inner, outer])
+        if hop is not None:
+            first = self.retriever.retrieve(hop.inner, self.settings.top_k, filters)
+            inner = self.extractive.answer(hop.inner, first.passages, first.query_embedding)
+            entity = key_filler(inner)
+            if entity is not None:
+                outer_question = hop.outer.format(entity)
+                second = self.retriever.retrieve(outer_question, self.settings.top_k, filters)
+                outer = self.extractive.answer(outer_question, second.passages, second.query_embedding)
+                return combine_parts([hop.inner, outer_question], [inner, outer])
+            # the bridge is not in the articles: the question as asked is all there is
+        found = retrieved or self.retriever.retrieve(query or question, self.settings.top_k, filters)
+        return self.extractive.answer(question, found.passages, found.query_embedding)
 
     def _checked(
         self, raw: str, question: str, retrieved: RetrievalResult, notes: list[str]

@@ -6,11 +6,12 @@ Typed stages, each testable on its own:
                      computed at ingest, idf-weighted term coverage, names of the question in reach)
   checks             the few best are parsed (spaCy) and must hold a new filler of the asked slot, name what
                      the question names, and (for quotes) be attributed to the asked speaker
-  select             the best passing sentence by a small logistic score, if it clears the threshold
+  select             passing sentences ranked by a logistic score over 16 named features; the best answers
+                     if it clears the calibrated threshold
 
 Why gates and not one fitted score: the old 28-feature scorer, fitted on 66 questions, learned "topical"
 and could not learn "fills the slot" (dev 0.86 -> unseen 0.69, abstention 0.84 -> 0.13). Here the score only
-ranks sentences that already passed checks that do not depend on fitted weights, and it has 6 weights.
+ranks sentences that already passed checks that do not depend on fitted weights.
 Faithful by construction: the answer is a verbatim span of a retrieved passage; nothing is padded.
 """
 
@@ -50,7 +51,7 @@ FEATURES = (
     "entities_window",  # ... in the window
     "subject",  # the question's subject is named in the sentence (or the sentence before, if it refers back)
     "anchor",  # the sentence carries the question's predicate / asked noun (or a near synonym)
-    "tie",  # the filler sits next to an anchor or a name of the question
+    "tie",  # the filler is bound to an anchor in the dependency parse (1 / arcs between them)
     "passage_rank",
     "novelty",  # share of the sentence's content terms the question does not have: a restatement answers nothing
     "fillers",  # how many distinct fillers of the asked slot (capped at 3, /3)
@@ -194,7 +195,7 @@ class ExtractiveAnswerer:
         for cand, s_terms, w_terms, sem in zip(candidates, sentence_terms, window_terms, semantic, strict=True):
             s_set, w_set = set(s_terms), set(w_terms)
             window_words = {fold(w) for w in words(cand.window)}
-            sentence_words = {fold(w) for w in words(cand.text)}
+            sentence_words = {fold(w) for w in words(cand.text)}  # also what _subject_near looks in
             cand.features = {
                 "semantic": sem,
                 "lexical": sum(weights[t] for t in q_terms if t in s_set) / total,
@@ -205,7 +206,7 @@ class ExtractiveAnswerer:
                 "entities_window": (
                     sum(entity_in(e, window_words) for e in frame.entities) / n_entities if n_entities else 1.0
                 ),
-                "subject": _subject_near(frame, cand),
+                "subject": _subject_near(frame, cand, sentence_words),
                 "anchor": 0.0,
                 "tie": 0.0,
                 "passage_rank": 1.0 / (1 + cand.passage_index),
@@ -224,11 +225,12 @@ class ExtractiveAnswerer:
     def _check(self, frame: QuestionFrame, cand: Candidate, doc: object, article_words: set[str]) -> None:
         missing = [e for e in frame.entities if not _mentioned(e, article_words)]
         cand.checks["names"] = not missing  # a question about the 2022 World Cup is not answered by 2005
-        cand.features["anchor"] = float(bool(anchor_tokens(frame, doc)))
+        anchors = anchor_tokens(frame, doc)
+        cand.features["anchor"] = float(bool(anchors))
         if frame.typed:
             cand.fillers = fillers(frame, doc)
             cand.checks["slot"] = bool(cand.fillers)
-            cand.features["tie"] = tie(frame, doc, cand.fillers)
+            cand.features["tie"] = tie(doc, cand.fillers, anchors)
             cand.features["fillers"] = min(len({fold(f.text) for f in cand.fillers}), 3) / 3
             cand.features["role"] = role(doc, cand.fillers)
             cand.features["specific"] = specific(cand.fillers)
@@ -239,10 +241,10 @@ class ExtractiveAnswerer:
 _REFERS_BACK = re.compile(r"^\W*(he|she|it|they|his|her|its|their|the [a-z]+|this|that|these)\b", re.I)
 
 
-def _subject_near(frame: QuestionFrame, cand: Candidate) -> float:
+def _subject_near(frame: QuestionFrame, cand: Candidate, sentence_words: set[str]) -> float:
     if frame.subject is None:
         return 1.0
-    if entity_in(frame.subject, {fold(w) for w in words(cand.text)}):
+    if entity_in(frame.subject, sentence_words):
         return 1.0
     if _REFERS_BACK.match(cand.text) and entity_in(frame.subject, {fold(w) for w in words(cand.before)}):
         return 1.0
@@ -313,7 +315,8 @@ def key_filler(result: ExtractiveResult) -> str | None:
         return None
     best = result.chosen[0]
     doc = parse([best.text])[0]
-    return max(best.fillers, key=lambda f: tie(result.frame, doc, [f])).text  # type: ignore[arg-type]
+    anchors = anchor_tokens(result.frame, doc)
+    return max(best.fillers, key=lambda f: tie(doc, [f], anchors)).text
 
 
 def combine_parts(parts: list[str], results: list[ExtractiveResult]) -> ExtractiveResult:

@@ -179,9 +179,8 @@ class QuestionFrame:
     asked_noun: str | None = None  # "which player": "player" (a filler next to it in the text is a good sign)
     speaker: str | None = None  # "what did X say": X
     subject: str | None = None  # the name the question is about: its grammatical subject ("How much did *Nike* pay?")
-    words: frozenset[str] = field(
-        default_factory=frozenset
-    )  # folded words of the question (a filler is new if not here)
+    # the folded words of the question: a filler is new when it is not among them
+    words: frozenset[str] = field(default_factory=frozenset)
 
     @property
     def typed(self) -> bool:
@@ -198,6 +197,11 @@ def _noun_slot(noun: str) -> Slot | None:
     if noun in _QUANTITY_NOUNS:
         return "quantity"
     return _NOUN_SLOTS.get(noun)
+
+
+def _plural_noun_slot(noun: str) -> Slot | None:
+    """`_noun_slot` of a noun as written, or of its singular by dropping a final "s" ("firms", "men")."""
+    return _noun_slot(noun) or _noun_slot(noun.rstrip("s"))
 
 
 def _asked_noun(question: str) -> tuple[Slot | None, str | None]:
@@ -272,10 +276,7 @@ def analyze(question: str) -> QuestionFrame:
     slot: Slot | None = None
     if name_of:  # "what is the name of the mayor" asks for a person, "... of the firm" for an organisation
         nouns = [{"men": "man", "women": "woman", "people": "person"}.get(w, w) for w in name_of.group("nouns").split()]
-        slot = next(
-            (_noun_slot(w) or _noun_slot(w.rstrip("s")) for w in nouns if _noun_slot(w) or _noun_slot(w.rstrip("s"))),
-            "name",
-        )
+        slot = next((found for w in nouns if (found := _plural_noun_slot(w))), "name")
     count_noun = None
     if speaker and not re.search(r"\b(how many|how much|how long|when|where|who|whom|which)\b", lower):
         slot = "quote"
@@ -376,7 +377,7 @@ _RELATIVIZERS = frozenset({"that", "which", "who", "whom"})
 
 
 def _bridge_slot(noun: str) -> Slot | None:
-    slot = _NOUN_SLOTS.get(noun) or _NOUN_SLOTS.get(noun.rstrip("s"))
+    slot = _plural_noun_slot(noun)
     if slot is None and noun.endswith(("maker", "company", "firm", "group")):
         slot = "org"
     return slot

@@ -15,7 +15,7 @@ from typing import Any
 
 from assistant.answering.nlp import parse
 from assistant.answering.question import QuestionFrame
-from assistant.answering.text import word_matches
+from assistant.answering.text import entity_in, word_matches
 from assistant.text import fold, words
 from assistant.types import Passage
 
@@ -162,11 +162,7 @@ def _near_asked_noun(noun: str, doc: Any, found: list[Filler]) -> list[Filler]:
 
 
 def _names(speaker: str, text: str) -> bool:
-    speaker_words = [fold(w) for w in words(speaker)]
-    if not speaker_words:
-        return True
-    last = speaker_words[-1]
-    return any(w == last or (w[:2] == last[:2] and word_matches(last, w)) for w in (fold(x) for x in words(text)))
+    return not words(speaker) or entity_in(speaker, {fold(w) for w in words(text)})
 
 
 _PRONOUN_SAYS = re.compile(
@@ -181,7 +177,7 @@ _SAY_LEMMAS = frozenset(
         "say tell add warn argue claim insist explain describe declare announce believe admit note urge "
         "suggest comment reveal maintain acknowledge confirm deny predict vow promise pledge write reply "
         "respond call accuse blame praise criticise criticize welcome dismiss reject defend concede joke hail "
-        "brand label think feel hope fear expect ask answer stress insist recall complain"
+        "brand label think feel hope fear expect ask answer stress recall complain"
     ).split()
 )
 
@@ -291,13 +287,13 @@ def _path_length(a: Any, b: Any) -> int:
     return 99
 
 
-def tie(frame: QuestionFrame, doc: Any, found: list[Filler]) -> float:
+def tie(doc: Any, found: list[Filler], anchor_positions: list[int]) -> float:
     """How closely a filler is bound to the question's predicate or asked noun in the parse: 1 = directly.
 
     "Y bought X" / "X was bought by Y" / "Y, the buyer of X" put the filler Y one or two arcs from the
-    anchor; a name elsewhere in the sentence is further away.
+    anchor; a name elsewhere in the sentence is further away. `anchor_positions` come from `anchor_tokens`.
     """
-    anchors = [doc[i] for i in anchor_tokens(frame, doc)]
+    anchors = [doc[i] for i in anchor_positions]
     if not found or not anchors:
         return 0.0
     best = 99

@@ -14,9 +14,10 @@ Standard library only, so the validator runs before the application's dependenci
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -288,9 +289,6 @@ def split_digest(items: Iterable[EvalItem], split: str) -> str:
     `eval/sets/<set>.test.sha256` records the digest of the test split when it was frozen; a test fails if
     any test item is edited, added or removed, so the held-out questions cannot drift toward the system.
     """
-    import hashlib
-    from dataclasses import asdict
-
     digest = hashlib.sha256()
     for item in items:
         if item.split == split:

@@ -8,6 +8,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from assistant.config import Settings
 from assistant.evaluation.metrics import HEADLINE, QuestionResult, aggregate
 
 
@@ -47,15 +48,15 @@ def split_gaps(report: dict[str, Any]) -> dict[str, float]:
     return gaps
 
 
-def failure_cause(q: dict[str, Any]) -> str:
-    """Why a question failed, in the terms of the answering stages."""
+def failure_cause(q: dict[str, Any], top_k: int) -> str:
+    """Why a question failed, in the terms of the answering stages (`top_k`: passages the answerer read)."""
     if not q["answerable"]:
         return f"near miss answered ({q.get('subtype') or 'unanswerable'})"
     if q["abstained"]:
-        if q["rank"] is None or q["rank"] > 6:
+        if q["rank"] is None or q["rank"] > top_k:
             return "abstained; gold article not among the passages"
         return "abstained although the gold article was retrieved (checks or threshold)"
-    if q["rank"] is None or q["rank"] > 6:
+    if q["rank"] is None or q["rank"] > top_k:
         return "retrieval: gold article not among the passages"
     if q["type"] == "multi":
         return "multi: a part unanswered or answered from the wrong sentence"
@@ -176,6 +177,7 @@ def write_plots(report: dict[str, Any], out_dir: Path, stem: str) -> list[Path]:
 
 def write_markdown(report: dict[str, Any], diff: dict[str, list[str]] | None, plots: list[Path], path: Path) -> None:
     meta = report["meta"]
+    top_k = meta.get("settings", {}).get("top_k", Settings.model_fields["top_k"].default)
     lines = [
         f"# Eval report: {meta.get('set')}",
         "",
@@ -244,7 +246,7 @@ def write_markdown(report: dict[str, Any], diff: dict[str, list[str]] | None, pl
     for q in failures:
         answer = q["answer"].replace("|", "\\|").replace("\n", " ")[:160]
         question = q["question"].replace("|", "\\|")
-        cells = [q["id"], q["type"], q["split"], q["rank"] or "–", failure_cause(q), question, answer]
+        cells = [q["id"], q["type"], q["split"], q["rank"] or "–", failure_cause(q, top_k), question, answer]
         lines.append("| " + " | ".join(str(c) for c in cells) + " |")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 

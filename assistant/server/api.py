@@ -66,8 +66,10 @@ class BodyLimit:
         self.app = app
         self.max_bytes = max_bytes
 
-    def _message(self) -> str:
-        return f"the request body is over the limit of {self.max_bytes:,} bytes"
+    def _refusal(self) -> JSONResponse:
+        message = f"the request body is over the limit of {self.max_bytes:,} bytes"
+        error = {"error": {"code": "payload_too_large", "message": message}}
+        return JSONResponse(error, status_code=413, headers={"Connection": "close"})
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -75,8 +77,7 @@ class BodyLimit:
             return
         declared = next((value for key, value in scope["headers"] if key == b"content-length"), b"")
         if declared.isdigit() and int(declared) > self.max_bytes:
-            error = {"error": {"code": "payload_too_large", "message": self._message()}}
-            await JSONResponse(error, status_code=413, headers={"Connection": "close"})(scope, receive, send)
+            await self._refusal()(scope, receive, send)
             return
         seen = 0
         too_large = False
@@ -99,10 +100,7 @@ class BodyLimit:
                 await send(message)
             elif not replaced and message["type"] == "http.response.start":
                 replaced = True
-                body = json.dumps({"error": {"code": "payload_too_large", "message": self._message()}}).encode()
-                headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-                await send({"type": "http.response.start", "status": 413, "headers": headers})
-                await send({"type": "http.response.body", "body": body})
+                await self._refusal()(scope, receive, send)
 
         await self.app(scope, limited_receive, guarded_send)
 

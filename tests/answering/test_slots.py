@@ -6,7 +6,7 @@ import pytest
 
 from assistant.answering.nlp import parse
 from assistant.answering.question import analyze
-from assistant.answering.slots import attributed, fillers, slot_check_for, tie
+from assistant.answering.slots import anchor_tokens, attributed, fillers, slot_check_for, tie
 from assistant.types import Passage
 
 
@@ -55,7 +55,9 @@ def test_the_filler_bound_to_the_predicate_ties_closer_than_a_name_elsewhere() -
     frame = analyze("Who bought the Savoy hotel?")
     bound = parse(["The Savoy was bought by Quinlan Private last year."])[0]
     loose = parse(["The Savoy, where Winston Churchill dined, was sold in a quiet deal."])[0]
-    assert tie(frame, bound, fillers(frame, bound)) > tie(frame, loose, fillers(frame, loose))
+    assert tie(bound, fillers(frame, bound), anchor_tokens(frame, bound)) > tie(
+        loose, fillers(frame, loose), anchor_tokens(frame, loose)
+    )
 
 
 @pytest.mark.parametrize(
