@@ -24,6 +24,14 @@ def require(condition: bool, reason: str) -> None:
         pytest.skip(reason)
 
 
+def write_corpus(folder: Path, articles: dict[str, str]) -> Path:
+    """A folder holding one UTF-8 text file per article (file name -> text): a corpus to ingest."""
+    folder.mkdir(parents=True)
+    for name, text in articles.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Settings for a private, empty collection under tmp_path (seeds are not auto-ingested)."""

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import REPO
+from tests.conftest import REPO, write_corpus
 
 GUARD = Path(__file__).parent / "data" / "no_network.py"
 
@@ -94,12 +94,12 @@ def test_invalid_bytes_in_a_question_do_not_crash_the_cli(tmp_path: Path) -> Non
 
 def test_terminal_escapes_in_articles_never_reach_the_terminal(tmp_path: Path) -> None:
     """Issue 9, item 2: an article carrying ESC]0;title BEL and ESC[31m wrote them to the user's terminal."""
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "evil.txt").write_text(
-        "Evil \x1b]0;PWNED\x07headline\n\nThe harbour authority said the \x1b[31mred\x1b[0m ferry carried 312 "
-        "passengers across the bay on Monday.\x9b2J\n",
-        encoding="utf-8",
+    corpus = write_corpus(
+        tmp_path / "corpus",
+        {
+            "evil.txt": "Evil \x1b]0;PWNED\x07headline\n\nThe harbour authority said the \x1b[31mred\x1b[0m ferry "
+            "carried 312 passengers across the bay on Monday.\x9b2J\n"
+        },
     )
     assert run_cli("ingest", str(corpus), data_dir=tmp_path / "data").returncode == 0
     result = run_cli("ask", "How many passengers did the red ferry carry?", data_dir=tmp_path / "data")

@@ -18,6 +18,7 @@ from assistant.server import bind_refusal, is_loopback, render
 from assistant.server.api import create_app
 from assistant.server.openai_compat import MODEL_NAME
 from assistant.store import StoreUnavailable
+from tests.conftest import write_corpus
 
 VUCIC = "What did Vučić say about Turkish industry?"
 SEED_PATH = "seeds/000_8c1e59730e0383e1.txt"
@@ -468,12 +469,13 @@ def test_a_strong_token_and_no_token_are_accepted() -> None:
 
 def test_v1_content_carries_no_live_links_or_html_from_articles(tmp_path: Path) -> None:
     """Issue 9, item 3: markdown clients rendered [a](javascript:...), <iframe> and <javascript:...> from articles."""
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "ferry.txt").write_text(
-        "Ferry carries record crowd\n\nThe harbour ferry carried 312 passengers [click](javascript:alert(4)) on "
-        "Monday <iframe src=x></iframe> across the bay <javascript:alert(1)> in calm weather.\n",
-        encoding="utf-8",
+    corpus = write_corpus(
+        tmp_path / "corpus",
+        {
+            "ferry.txt": "Ferry carries record crowd\n\nThe harbour ferry carried 312 passengers "
+            "[click](javascript:alert(4)) on Monday <iframe src=x></iframe> across the bay <javascript:alert(1)> "
+            "in calm weather.\n"
+        },
     )
     assistant = Assistant(Settings(data_dir=tmp_path / "data", ingest_seeds_on_first_run=False))
     assistant.ingest([corpus])
