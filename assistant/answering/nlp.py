@@ -34,13 +34,13 @@ def parse(texts: Sequence[str]) -> list[Any]:
     """spaCy Docs for `texts`, parsed once per distinct text (thread-safe; spaCy itself is not)."""
     with _lock:
         missing = list(dict.fromkeys(t for t in texts if t not in _cache))
-        if missing:
-            for text, doc in zip(missing, pipeline().pipe(missing), strict=True):
-                _cache[text] = doc
-            while len(_cache) > _CACHE_SIZE:
-                _cache.popitem(last=False)
-        docs = []
+        fresh = dict(zip(missing, pipeline().pipe(missing), strict=True)) if missing else {}
+        # read every Doc before evicting: a requested text parsed earlier may be the oldest in the cache
+        docs = [fresh[t] if t in fresh else _cache[t] for t in texts]
         for text in texts:
-            _cache.move_to_end(text)
-            docs.append(_cache[text])
+            if text in _cache:
+                _cache.move_to_end(text)
+        _cache.update(fresh)
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
         return docs
