@@ -86,14 +86,14 @@ _RULES: list[tuple[re.Pattern[str], Slot]] = [
     (
         re.compile(
             r"\b(what|which) (percentage|proportion|share|fraction|per cent|percent)\b|\bby what percentage\b|"
-            r"\bwhat (was|is|were|are) (the |its |their )?(\w+ )?(rate|percentage|proportion)\b"
+            r"\bwhat (was|is|were|are) (the |its |their )?([\w'’-]+ ){0,2}(rate|percentage|proportion)\b"
         ),
         "percent",
     ),
     (
         re.compile(
             rf"\bwhat (was|is|were|are|will be|would be|had been|has been)( the| its| their| his| her)?"
-            rf"( \w+){{0,2}} ({_MONEY_NOUNS})\b|\bfor how much\b|\bat what (price|cost)\b"
+            rf"( [\w'’-]+){{0,3}} ({_MONEY_NOUNS})\b|\bfor how much\b|\bat what (price|cost)\b"
         ),
         "money",
     ),
@@ -108,7 +108,7 @@ _RULES: list[tuple[re.Pattern[str], Slot]] = [
         re.compile(
             r"\bhow (much|long|far|fast|old|big|large|high|tall|heavy|deep|often|quickly|soon)\b|\bby how\b|"
             r"\bwhat (time|distance|age|speed|height|margin|length|size|temperature|figure|total|number|amount)\b|"
-            r"\bwhat (was|is|were|are) (the |its |their |his |her )?(\w+ )?(number|figure|total|amount|size|"
+            r"\bwhat (was|is|were|are) (the |its |their |his |her )?([\w'’-]+ ){0,2}(number|figure|total|amount|size|"
             r"margin|time|distance|age|capacity|population|attendance|majority|target|limit|ranking|rank|"
             r"position|place)\b"
         ),
@@ -245,11 +245,16 @@ def _count_noun(question: str) -> str | None:
     return None
 
 
+_WH_WORDS = frozenset({"who", "what", "which", "whom", "whose"})
+
+
 def _subject(doc: object, entities: list[str]) -> str | None:
     """The entity in the question's subject (or the subject's possessor: "Coltrane's saxophone")."""
     for tok in doc:  # type: ignore[attr-defined]
-        if tok.dep_ in ("nsubj", "nsubjpass") and tok.lower_ not in ("who", "what", "which", "whom"):
-            span = " ".join(t.text for t in tok.subtree)
+        subtree = list(tok.subtree)
+        if tok.dep_ in ("nsubj", "nsubjpass") and not any(t.lower_ in _WH_WORDS for t in subtree):
+            # "Which Conservative candidate condemned X?": the subject is the asked one, not a name it holds
+            span = " ".join(t.text for t in subtree)
             for entity in entities:
                 if entity in span:
                     return entity

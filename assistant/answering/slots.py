@@ -132,8 +132,8 @@ def fillers(frame: QuestionFrame, doc: Any) -> list[Filler]:
     elif slot == "score":
         found = _regex_fillers(_SCORE, sentence, "SCORE")
     found = [f for f in found if _is_new(f.text, frame)]
-    if slot == "date":  # "earlier this month" or "recently" does not answer "when"
-        found = [f for f in found if _SPECIFIC_DATE.search(f.text)]
+    if slot == "date":  # "earlier this month", "recently", "a 10-month plan", "the 22-year-old" do not answer "when"
+        found = [f for f in found if _SPECIFIC_DATE.search(f.text) and not _DURATION.match(f.text)]
     if frame.asked_noun and slot in ("person", "org", "place", "name"):
         found = _near_asked_noun(frame.asked_noun, doc, found)
     return found
@@ -143,6 +143,13 @@ _SPECIFIC_DATE = re.compile(
     r"\d|\b(january|february|march|april|may|june|july|august|september|october|november|december|monday|"
     r"tuesday|wednesday|thursday|friday|saturday|sunday|spring|summer|autumn|winter|christmas|easter|new year|"
     r"yesterday|today|tomorrow|tonight|weekend)\b",
+    re.I,
+)
+
+
+_DURATION = re.compile(
+    rf"^(?:about |almost |nearly |more than |over |just |the )?(?:\d[\d.,]*|a|an|{'|'.join(_NUMBER_WORDS)}|several|few)"
+    r"[- ](?:year|month|week|day|hour|minute|second|decade)s?(?:-old| old| long)?$",
     re.I,
 )
 

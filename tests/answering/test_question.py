@@ -26,6 +26,8 @@ from assistant.answering.question import Bridge, Part, analyze, bridge, decompos
         ("Which company bought the Savoy?", "org", ("Savoy",)),
         ("What percentage of voters backed the plan?", "percent", ()),
         ("What did the firm announce in January?", "fact", ("January",)),
+        ("What was Mido's transfer fee?", "money", ("Mido",)),  # a possessive between "what was" and the noun
+        ("What was Arsenal's winning margin?", "quantity", ("Arsenal",)),
     ],
 )
 def test_the_asked_slot(question: str, slot: str, entities: tuple[str, ...]) -> None:
@@ -40,6 +42,8 @@ def test_frame_details() -> None:
     assert analyze("What did Vučić say about Turkish industry?").speaker == "Vučić"
     assert analyze("How much did Nike offer to pay for Rossignol?").subject == "Nike"
     assert analyze("How much is John Coltrane's saxophone expected to fetch?").subject == "John Coltrane"
+    # the subject is the asked one, not a name inside the wh-phrase
+    assert analyze("Which Conservative candidate condemned the poster?").subject is None
 
 
 def test_multi_part_questions_are_split_and_later_parts_borrow_names_for_retrieval_only() -> None:

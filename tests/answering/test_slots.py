@@ -45,6 +45,8 @@ def test_a_sentence_that_holds_the_asked_detail_fills_the_slot(question: str, se
         ("How many Labour MPs voted against the bill?", "The bill cost £30m and took 12 years.", "counts no MPs"),
         ("When did Yukos file for bankruptcy in 2004?", "Yukos filed for bankruptcy in 2004.", "the date is asked"),
         ("In which Nairobi park was he attacked?", "He was attacked in a park in Nairobi.", "no new place"),
+        ("When was Peter Lynch appointed?", "A 10-month restructuring plan was deemed a failure.", "a duration"),
+        ("When did Aaliyah's plane crash?", "The 22-year-old singer's family settled.", "an age"),
     ],
 )
 def test_a_topical_sentence_without_the_asked_detail_does_not(question: str, sentence: str, why: str) -> None:
