@@ -306,7 +306,9 @@ def serve(
 
     setup_logging(verbose)
     assistant = _assistant(data_dir, collection, host=host, port=port, backend=backend)
-    refusal = serving.bind_refusal(assistant.settings, force_insecure)
+    refusal = serving.bind_refusal(assistant.settings, force_insecure) or serving.port_refusal(
+        assistant.settings.host, assistant.settings.port
+    )
     if refusal:
         err.print(f"[red]error:[/] {escape(refusal)}")
         raise typer.Exit(2)

@@ -134,3 +134,16 @@ def test_settings_errors_are_plain_sentences(tmp_path: Path) -> None:
     assert env_result.returncode == 2
     assert "top_k" in env_result.stderr and "greater than or equal to 1" in env_result.stderr
     assert "pydantic.dev" not in env_result.stderr and "Traceback" not in env_result.stderr
+
+
+def test_serve_on_a_busy_port_says_so_before_announcing_anything(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = run_cli("serve", "--port", str(port), data_dir=tmp_path)
+    assert result.returncode == 2
+    assert f"port {port} on 127.0.0.1 is already in use" in result.stderr
+    assert "chat and API on" not in result.stderr

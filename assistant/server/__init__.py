@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import socket
 
 from assistant.assistant import Assistant
 from assistant.config import Settings
@@ -40,6 +41,30 @@ def bind_refusal(settings: Settings, force_insecure: bool) -> str | None:
         "Set NEWS_ASSISTANT_AUTH_TOKEN (clients then send 'Authorization: Bearer <token>'), "
         "serve on 127.0.0.1, or pass --force-insecure to serve without a token anyway."
     )
+
+
+def port_refusal(host: str, port: int) -> str | None:
+    """Why `host:port` cannot be served on (another process listens there, or the address is not ours), or None.
+
+    Checked before anything is printed or loaded: uvicorn would otherwise fail only after the startup banner.
+    SO_REUSEADDR as uvicorn sets it, so a port in TIME_WAIT after a restart is not mistaken for a busy one.
+    """
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        return f"cannot serve on {host}: the address does not resolve ({exc.strerror})"
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except PermissionError:
+            return f"not allowed to serve on port {port} (ports below 1024 need privileges); pick another with --port"
+        except OSError as exc:
+            if exc.errno == 98:  # EADDRINUSE
+                return f"port {port} on {host} is already in use by another process; pick another with --port"
+            return f"cannot serve on {host}:{port}: {exc.strerror}"
+    return None
 
 
 def serve(assistant: Assistant, *, log_level: str = "info") -> None:

@@ -58,13 +58,15 @@ class ApiError(Exception):
         self.headers = headers
 
 
-class BodyLimit:
+class RequestLimits:
     """Refuses request bodies over `max_bytes` with 413 before they are read into memory or parsed: by the declared
-    Content-Length at once, and while reading a body sent without one (chunked)."""
+    Content-Length at once, and while reading a body sent without one (chunked). Refuses header blocks over
+    `max_header_bytes` with 431 (a 1 MB header was accepted and carried through every layer)."""
 
-    def __init__(self, app: Any, max_bytes: int) -> None:
+    def __init__(self, app: Any, max_bytes: int, max_header_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.max_header_bytes = max_header_bytes
 
     def _refusal(self) -> JSONResponse:
         message = f"the request body is over the limit of {self.max_bytes:,} bytes"
@@ -74,6 +76,12 @@ class BodyLimit:
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        header_bytes = sum(len(key) + len(value) + 4 for key, value in scope["headers"])  # "key: value\r\n"
+        if header_bytes > self.max_header_bytes:
+            message = f"the request headers are over the limit of {self.max_header_bytes:,} bytes"
+            error = {"error": {"code": "headers_too_large", "message": message}}
+            await JSONResponse(error, status_code=431, headers={"Connection": "close"})(scope, receive, send)
             return
         declared = next((value for key, value in scope["headers"] if key == b"content-length"), b"")
         if declared.isdigit() and int(declared) > self.max_bytes:
@@ -237,7 +245,7 @@ def create_app(assistant: Assistant, *, with_ui: bool = True) -> FastAPI:
         openapi_url=None if protected else "/openapi.json",
     )
     _install_error_handlers(app)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestLimits, max_bytes=settings.max_body_bytes, max_header_bytes=settings.max_header_bytes)
 
     def require_token(request: Request) -> None:
         expected = configured_token(settings)

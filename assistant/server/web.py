@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import time
+from collections import defaultdict, deque
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,7 +20,9 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 from pydantic import ValidationError
+from starlette.routing import Mount
 
 from assistant.assistant import Assistant
 from assistant.errors import InvalidFilters, InvalidQuestion
@@ -292,7 +296,7 @@ def mount_ui(app: FastAPI, assistant: Assistant) -> FastAPI:
     def token_matches(_username: str, password: str) -> bool:
         return token is not None and secrets.compare_digest(password.encode(), token.encode())
 
-    return gr.mount_gradio_app(
+    mounted = gr.mount_gradio_app(
         app,
         build_ui(assistant),
         path="/",
@@ -310,3 +314,64 @@ def mount_ui(app: FastAPI, assistant: Assistant) -> FastAPI:
         pwa=False,
         show_error=True,
     )
+    if token:
+        chat = next(r.app for r in mounted.routes if isinstance(r, Mount) and hasattr(r.app, "tokens"))
+        mounted.add_middleware(ChatGuard, chat=chat)
+    return mounted
+
+
+LOGIN_FAILURES, LOGIN_WINDOW_SECONDS = 5, 60.0
+
+
+class ChatGuard:
+    """What Gradio's own auth leaves open, with a token set:
+    - /gradio_api/heartbeat/* held event streams open for anyone: it now needs a logged-in chat session (the
+      cookie Gradio's /login sets, checked against Gradio's session tokens, as its other routes do);
+    - /login had no rate limit (50 wrong tries in 0.04 s): after LOGIN_FAILURES wrong passwords within
+      LOGIN_WINDOW_SECONDS a client gets 429 with Retry-After until the window has passed.
+    """
+
+    def __init__(self, app: Any, chat: Any) -> None:
+        self.app = app
+        self.chat = chat  # Gradio's App: its `tokens` and `cookie_id` are how its own routes know a session
+        self.failures: defaultdict[str, deque[float]] = defaultdict(deque)
+
+    def _logged_in(self, scope: Any) -> bool:
+        cookies: dict[str, str] = {}
+        for key, value in scope["headers"]:
+            if key == b"cookie":
+                for part in value.decode("latin-1").split(";"):
+                    name, _, val = part.strip().partition("=")
+                    cookies[name] = val
+        names = (f"access-token-{self.chat.cookie_id}", f"access-token-unsecure-{self.chat.cookie_id}")
+        return any(cookies.get(name) in self.chat.tokens for name in names)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if path.startswith("/gradio_api/heartbeat/") and not self._logged_in(scope):
+            await JSONResponse({"detail": "Not authenticated"}, status_code=401)(scope, receive, send)
+            return
+        if path.rstrip("/") != "/login" or scope.get("method") != "POST":
+            await self.app(scope, receive, send)
+            return
+        client = (scope.get("client") or ("unknown", 0))[0]
+        recent = self.failures[client]
+        now = time.monotonic()
+        while recent and now - recent[0] > LOGIN_WINDOW_SECONDS:
+            recent.popleft()
+        if len(recent) >= LOGIN_FAILURES:
+            wait = int(LOGIN_WINDOW_SECONDS - (now - recent[0])) + 1
+            message = f"too many wrong passwords; try again in {wait} s"
+            refusal = JSONResponse({"detail": message}, status_code=429, headers={"Retry-After": str(wait)})
+            await refusal(scope, receive, send)
+            return
+
+        async def watch(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                if message["status"] == 400:  # Gradio's "Incorrect credentials."
+                    recent.append(time.monotonic())
+                elif message["status"] == 200:
+                    recent.clear()
+            await send(message)
+
+        await self.app(scope, receive, watch)

@@ -414,6 +414,30 @@ def test_chat_asks_for_the_token_when_one_is_set(tmp_path: Path) -> None:
         assert test_client.get("/config").status_code == 200
 
 
+def test_login_failures_are_rate_limited_per_client(tmp_path: Path) -> None:
+    """Issue 9, item 6: /login had no rate limit (50 wrong tries in 0.04 s)."""
+    from assistant.server.web import LOGIN_FAILURES
+
+    assistant = Assistant(Settings(data_dir=tmp_path / "data", auth_token=SecretStr(TOKEN)))
+    with TestClient(create_app(assistant)) as test_client:
+        wrong = {"username": "reader", "password": "wrong"}
+        assert [test_client.post("/login", data=wrong).status_code for _ in range(LOGIN_FAILURES)] == [400] * 5
+        refused = test_client.post("/login", data={"username": "reader", "password": TOKEN})
+        assert refused.status_code == 429 and int(refused.headers["retry-after"]) > 0
+        assert test_client.get("/config").status_code == 401  # the refused right password logged nobody in
+
+
+def test_the_chat_heartbeat_needs_a_logged_in_session(tmp_path: Path) -> None:
+    """Issue 9, item 6: /gradio_api/heartbeat/* held streams open unauthenticated."""
+    assistant = Assistant(Settings(data_dir=tmp_path / "data", auth_token=SecretStr(TOKEN)))
+    with TestClient(create_app(assistant)) as test_client:
+        assert test_client.get("/gradio_api/heartbeat/some-session").status_code == 401
+        assert test_client.post("/login", data={"username": "reader", "password": TOKEN}).status_code == 200
+        with test_client.stream("GET", "/gradio_api/heartbeat/some-session") as stream:
+            assert stream.status_code == 200
+            assert next(stream.iter_lines()) == "data: ALIVE"
+
+
 def test_serve_refuses_a_public_address_without_a_token(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from typer.testing import CliRunner
 
@@ -508,6 +532,14 @@ def test_a_body_over_the_limit_is_refused_before_it_is_parsed(client: TestClient
     streamed = client.post("/v1/chat/completions", content=chunks(), headers={"content-type": "application/json"})
     assert streamed.status_code == 413
     assert client.post("/api/ask", json={"question": VUCIC}).status_code == 200  # normal bodies still pass
+
+
+def test_headers_over_the_limit_are_refused(client: TestClient) -> None:
+    """Issue 9, item 5: a 1 MB header was accepted."""
+    response = client.post("/api/ask", json={"question": VUCIC}, headers={"X-Padding": "x" * 1_000_000})
+    assert response.status_code == 431
+    assert response.json()["error"]["code"] == "headers_too_large"
+    assert client.post("/api/ask", json={"question": VUCIC}, headers={"X-Small": "x" * 1000}).status_code == 200
 
 
 def test_with_a_token_the_docs_are_off_and_the_schema_needs_the_token(guarded_client: TestClient) -> None:
