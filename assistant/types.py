@@ -69,8 +69,19 @@ class Filters(BaseModel):
 
     source: list[Annotated[str, Field(min_length=1, max_length=200)]] | None = Field(default=None, max_length=100)
     category: list[Annotated[str, Field(min_length=1, max_length=200)]] | None = Field(default=None, max_length=100)
-    date_from: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD, inclusive")
-    date_to: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD, inclusive")
+    # "format: date" tells schema readers (and API fuzzers) that 2005-02-30 is no date, as the validator does
+    date_from: str | None = Field(
+        default=None,
+        pattern=r"^\d{4}-\d{2}-\d{2}$",
+        description="YYYY-MM-DD, inclusive",
+        json_schema_extra={"format": "date"},
+    )
+    date_to: str | None = Field(
+        default=None,
+        pattern=r"^\d{4}-\d{2}-\d{2}$",
+        description="YYYY-MM-DD, inclusive",
+        json_schema_extra={"format": "date"},
+    )
 
     @field_validator("date_from", "date_to")
     @classmethod

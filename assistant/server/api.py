@@ -7,21 +7,23 @@ requests wait for a slot instead of oversubscribing the CPU.
 
 from __future__ import annotations
 
+import copy
+import inspect
 import json
 import logging
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import asdict
 from functools import partial
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import anyio
 import anyio.to_thread
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant import __version__
@@ -38,13 +40,52 @@ from assistant.server.openai_compat import (
     question_and_history,
 )
 from assistant.store import StoreUnavailable
+from assistant.text import clean
 from assistant.types import Answer, Filters, Turn
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-ENDPOINTS = {"/api/health", "/api/status", "/api/ask", "/v1/models", "/v1/chat/completions"}
+# The methods each endpoint allows: a 405 names them in its Allow header.
+ENDPOINTS = {
+    "/api/health": "GET",
+    "/api/status": "GET",
+    "/api/ask": "POST",
+    "/v1/models": "GET",
+    "/v1/chat/completions": "POST",
+}
+ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE"]
+# A question must hold a character that is neither white space nor a control character (those are removed).
+QUESTION_PATTERN = r"[^\s\x00-\x1f\x7f-\x9f]"
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="What a client branches on, e.g. invalid_question, invalid_filter, unauthorized.")
+    message: str
+    type: str | None = Field(default=None, description="/v1 only: the OpenAI error type.")
+    param: None = Field(default=None, description="/v1 only, always null.")
+
+
+class ErrorResponse(BaseModel):
+    """Every 4xx and 5xx answer of /api and /v1."""
+
+    error: ErrorDetail
+
+
+def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` entries for the error statuses an endpoint can answer with."""
+    why = {
+        401: "Missing or wrong bearer token (only when the server has an access token).",
+        404: "Unknown model (`model_not_found`).",
+        413: "The request body is over `NEWS_ASSISTANT_MAX_BODY_BYTES` (`payload_too_large`).",
+        422: "Invalid JSON, a missing or unknown field, an empty or too long question, an invalid filter "
+        "(`invalid_json`, `missing_field`, `unknown_field`, `invalid_question`, `invalid_filter`, "
+        "`invalid_request`).",
+        431: "The request headers are over `NEWS_ASSISTANT_MAX_HEADER_BYTES` (`headers_too_large`).",
+        503: "The vector store is unreachable (`store_unavailable`).",
+    }
+    return {status: {"model": ErrorResponse, "description": why[status]} for status in statuses}
 
 
 class ApiError(Exception):
@@ -113,6 +154,27 @@ class RequestLimits:
         await self.app(scope, limited_receive, guarded_send)
 
 
+class MethodGuard:
+    """405 with an Allow header for a method an endpoint does not take, whatever the method (TRACE, QUERY, ...);
+    without it, methods no route lists fell through to the chat's 404 page."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        allowed = ENDPOINTS.get(scope.get("path", "")) if scope["type"] == "http" else None
+        usable = {allowed, "HEAD"} if allowed == "GET" else {allowed}
+        if allowed is None or scope["method"] in usable:
+            await self.app(scope, receive, send)
+            return
+        message = f"{scope['method']} is not allowed on {scope['path']}; use {allowed}"
+        error: dict[str, Any] = {"code": "method_not_allowed", "message": message}
+        if scope["path"].startswith("/v1/"):
+            error |= {"type": "invalid_request_error", "param": None}
+        headers = {"Allow": allowed}
+        await JSONResponse({"error": error}, status_code=405, headers=headers)(scope, receive, send)
+
+
 class AskRequest(BaseModel):
     """The body of POST /api/ask."""
 
@@ -136,7 +198,9 @@ def _openai_error_type(status: int) -> str:
     )
 
 
-def error_response(request: Request, status: int, code: str, message: str, headers: dict[str, str] | None = None):
+def error_response(
+    request: Request, status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
     """The one error shape; /v1 adds the fields OpenAI clients look for (type, param)."""
     error: dict[str, Any] = {"code": code, "message": message}
     if request.url.path.startswith("/v1/"):
@@ -162,9 +226,18 @@ def _validation_code(errors: list[dict[str, Any]]) -> str:
         return "invalid_json"
     if "filters" in location:
         return "invalid_filter"
+    if location[-1:] == ["question"] and first.get("type") in (
+        "string_too_short",
+        "string_too_long",
+        "string_pattern_mismatch",
+    ):
+        return "invalid_question"
     return {"missing": "missing_field", "extra_forbidden": "unknown_field"}.get(
         str(first.get("type")), "invalid_request"
     )
+
+
+_BODY_UNPARSABLE = "There was an error parsing the body"
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -201,6 +274,12 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and exc.detail == _BODY_UNPARSABLE:
+            # FastAPI's answer to a body json.loads raised on other than JSONDecodeError (bytes that are not
+            # UTF-8, nesting deep enough to hit the recursion limit): the same case as any other bad JSON.
+            return error_response(
+                request, 422, "invalid_json", "the body is not valid JSON (not UTF-8, or nested too deeply)"
+            )
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, f"http_{exc.status_code}")
         return error_response(request, exc.status_code, code, str(exc.detail), getattr(exc, "headers", None))
 
@@ -225,7 +304,7 @@ def create_app(assistant: Assistant, *, with_ui: bool = True) -> FastAPI:
         return await anyio.to_thread.run_sync(fn, limiter=answer_slots())
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI):
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         try:
             await anyio.to_thread.run_sync(assistant.ensure_seeded)
         except StoreUnavailable as exc:  # keep serving: /api/health works and requests get a clear 503
@@ -245,6 +324,7 @@ def create_app(assistant: Assistant, *, with_ui: bool = True) -> FastAPI:
         openapi_url=None if protected else "/openapi.json",
     )
     _install_error_handlers(app)
+    app.add_middleware(MethodGuard)
     app.add_middleware(RequestLimits, max_bytes=settings.max_body_bytes, max_header_bytes=settings.max_header_bytes)
 
     def require_token(request: Request) -> None:
@@ -257,34 +337,84 @@ def create_app(assistant: Assistant, *, with_ui: bool = True) -> FastAPI:
 
     authorized = [Depends(require_token)]
 
+    static_schema = app.openapi
+
+    def schema_with_facets() -> dict[str, Any]:
+        """The schema, with the sources and categories this collection holds as the only values filters accept:
+        what the server checks (a value it does not hold is a 422 that names the ones it has)."""
+        schema = copy.deepcopy(static_schema())
+        try:
+            facets = assistant.store.facets()
+        except StoreUnavailable:
+            return schema
+        properties = schema["components"]["schemas"]["Filters"]["properties"]
+        for name in ("source", "category"):
+            array = next(option for option in properties[name]["anyOf"] if option.get("type") == "array")
+            if facets[name]:
+                array["items"]["enum"] = list(facets[name])
+            else:
+                array["maxItems"] = 0
+        return schema
+
+    app.openapi = schema_with_facets  # type: ignore[method-assign]
+
     if protected:
 
         @app.get("/openapi.json", include_in_schema=False, dependencies=authorized)
         def openapi_schema() -> dict[str, Any]:
             return app.openapi()
 
-    @app.get("/api/health", tags=["api"])
+    # The question's limits, stated in the published schema as this server applies them (the length is a setting).
+    ask_body = create_model(
+        "AskRequest",
+        __base__=AskRequest,
+        question=(
+            # cleaned first: a lone surrogate ("\ud800" in JSON) cannot even be matched against the pattern
+            Annotated[str, BeforeValidator(lambda value: clean(value) if isinstance(value, str) else value)],
+            Field(min_length=1, max_length=settings.max_question_chars, pattern=QUESTION_PATTERN),
+        ),
+    )
+
+    @app.get("/api/health", tags=["api"], responses=_errors(413, 431))
     def health() -> dict[str, str]:
         """Liveness: the process answers HTTP. Needs no token."""
         return {"status": "ok", "version": __version__}
 
-    @app.get("/api/status", tags=["api"], dependencies=authorized)
+    @app.get("/api/status", tags=["api"], dependencies=authorized, responses=_errors(401, 413, 431, 503))
     async def status() -> dict[str, Any]:
         """What the collection holds: articles, chunks, last ingest, categories, sources, date range."""
         stats = await anyio.to_thread.run_sync(assistant.status)
         return {**asdict(stats), "fully_embedded": stats.fully_embedded}
 
-    @app.post("/api/ask", tags=["api"], dependencies=authorized)
-    async def ask(body: AskRequest) -> Answer:
+    async def ask(body: Any) -> Answer:
         """Answer a question from the articles (same JSON as `news-assistant ask --json`)."""
         filters = None if body.filters is None or body.filters.is_empty() else body.filters
         return await in_worker(partial(assistant.ask, body.question, filters=filters, history=body.history))
 
-    @app.get("/v1/models", tags=["openai"], dependencies=authorized)
+    # a model made at run time cannot be named in a (postponed, string) annotation: FastAPI reads the signature
+    ask.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [inspect.Parameter("body", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=ask_body)],
+        return_annotation=Answer,
+    )
+    app.post("/api/ask", tags=["api"], dependencies=authorized, responses=_errors(401, 413, 422, 431, 503))(ask)
+
+    @app.get("/v1/models", tags=["openai"], dependencies=authorized, responses=_errors(401, 413, 431))
     def models() -> dict[str, Any]:
         return models_list()
 
-    @app.post("/v1/chat/completions", tags=["openai"], dependencies=authorized, response_model=None)
+    @app.post(
+        "/v1/chat/completions",
+        tags=["openai"],
+        dependencies=authorized,
+        response_model=None,
+        responses={
+            200: {
+                "description": "A chat completion; with `stream: true`, server-sent chat completion chunks.",
+                "content": {"application/json": {}, "text/event-stream": {}},
+            },
+            **_errors(401, 404, 413, 422, 431, 503),
+        },
+    )
     async def chat_completions(body: ChatCompletionRequest) -> JSONResponse | StreamingResponse:
         """OpenAI chat completions: the last user message is the question, earlier messages the history."""
         if body.model != MODEL_NAME:
@@ -302,13 +432,11 @@ def create_app(assistant: Assistant, *, with_ui: bool = True) -> FastAPI:
             _server_sent_events(answer), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
         )
 
-    @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
-    @app.api_route("/v1/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+    @app.api_route("/api/{rest:path}", methods=ALL_METHODS, include_in_schema=False)
+    @app.api_route("/v1/{rest:path}", methods=ALL_METHODS, include_in_schema=False)
     def unknown_endpoint(request: Request, rest: str) -> None:
         # Without this, unknown /api and /v1 paths would fall through to the Gradio app and its 404 page.
-        if request.url.path in ENDPOINTS:
-            raise ApiError(405, "method_not_allowed", f"{request.method} is not allowed on {request.url.path}")
-        raise ApiError(404, "not_found", f"no endpoint {request.url.path}")
+        raise ApiError(404, "not_found", f"no endpoint {request.url.path}")  # wrong methods: MethodGuard
 
     if with_ui:
         from assistant.server.web import mount_ui  # Gradio is only imported when the chat is served

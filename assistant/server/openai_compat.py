@@ -27,7 +27,7 @@ class ChatMessage(BaseModel):
     # Clients send extra keys (name, tool_calls, ...) that do not matter for answering.
     model_config = ConfigDict(extra="allow")
 
-    role: str
+    role: Literal["system", "developer", "user", "assistant", "tool", "function"]
     content: str | list[dict[str, Any]] | None = None
 
     def text(self) -> str:

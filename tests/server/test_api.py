@@ -147,8 +147,15 @@ def test_ask_rejects_bad_input_with_a_json_error(client: TestClient, body: Any, 
     assert "Traceback" not in response.text
 
 
-def test_malformed_json_is_a_clear_error(client: TestClient) -> None:
-    response = client.post("/api/ask", content=b'{"question": ', headers={"content-type": "application/json"})
+@pytest.mark.parametrize(
+    "body",
+    [b'{"question": ', b'{"question": "\xff\xfe"}', b"[" * 100_000 + b"]" * 100_000],
+    ids=["truncated", "not-utf8", "nested-100k-deep"],
+)
+@pytest.mark.parametrize("path", ["/api/ask", "/v1/chat/completions"])
+def test_malformed_json_is_a_clear_error(client: TestClient, path: str, body: bytes) -> None:
+    """Issue 9, item 9: bytes that are not UTF-8 and 100k-deep JSON gave 400 http_400; the docs promise 422."""
+    response = client.post(path, content=body, headers={"content-type": "application/json"})
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "invalid_json"
 
@@ -158,6 +165,10 @@ def test_unknown_endpoint_and_wrong_method_are_json_errors(client: TestClient) -
     assert (missing.status_code, missing.json()["error"]["code"]) == (404, "not_found")
     wrong_method = client.get("/api/ask")
     assert (wrong_method.status_code, wrong_method.json()["error"]["code"]) == (405, "method_not_allowed")
+    for method, path, allowed in [("TRACE", "/v1/models", "GET"), ("QUERY", "/api/ask", "POST")]:
+        response = client.request(method, path)  # methods no route lists fell through to the chat's 404
+        assert (response.status_code, response.headers["allow"]) == (405, allowed)
+        assert response.json()["error"]["code"] == "method_not_allowed"
 
 
 def test_unexpected_failure_is_a_500_without_traceback(
