@@ -11,3 +11,7 @@ class InvalidQuestion(AssistantError, ValueError):
 
 class InvalidFilters(AssistantError, ValueError):
     """A filter names something that does not exist or is malformed."""
+
+
+class IngestInProgress(AssistantError):
+    """Another ingest holds the collection's write lock and the caller chose not to wait."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
@@ -20,12 +21,16 @@ from assistant.types import Filters, Passage
 
 log = logging.getLogger(__name__)
 
+RetrievalMode = Literal["hybrid", "lexical"]  # lexical: no embeddings yet, or the vector search failed
+
 
 @dataclass(frozen=True)
 class RetrievalResult:
     passages: list[Passage]
     query_embedding: np.ndarray
-    mode: str  # "hybrid" | "lexical" (no embeddings yet)
+    mode: RetrievalMode
+    pending: int = 0  # chunks not embedded yet when this ran (an ingest is still computing them)
+    chunks: int = 0  # all chunks, counted only when some are pending
 
 
 def _normalise(values: np.ndarray) -> np.ndarray:
@@ -46,6 +51,8 @@ class HybridRetriever:
 
     def retrieve(self, query: str, k: int, filters: Filters | None = None) -> RetrievalResult:
         query_embedding = self.embedder.embed([query])[0]
+        # Counted up front: a chunk embedded after this count was still missing from the vector search below.
+        pending, chunks = self.store.manifest.pending_count()
         lexical = self.store.lexical
         bm25_scores = lexical.scores(query, filters)
         lexical_hits = lexical.top(bm25_scores, self.candidates)
@@ -54,11 +61,11 @@ class HybridRetriever:
         except Exception as exc:  # e.g. the embedded store being rewritten by a concurrent ingest process
             log.warning("vector search failed, answering from BM25 alone: %s", exc)
             vector_hits = []
-        mode = "hybrid" if vector_hits else "lexical"
+        mode: RetrievalMode = "hybrid" if vector_hits else "lexical"
 
         ids = list(dict.fromkeys([i for i, _ in lexical_hits] + [i for i, _ in vector_hits]))
         if not ids:
-            return RetrievalResult([], query_embedding, mode)
+            return RetrievalResult([], query_embedding, mode, pending, chunks)
         cosine = dict(vector_hits)
         missing = [i for i in ids if i not in cosine]
         if missing and vector_hits:
@@ -92,4 +99,4 @@ class HybridRetriever:
             )
             for j in order
         ]
-        return RetrievalResult(self.store.passages(scored), query_embedding, mode)
+        return RetrievalResult(self.store.passages(scored), query_embedding, mode, pending, chunks)

@@ -265,6 +265,11 @@ class Manifest:
     def pending_chunks(self) -> list[ChunkRow]:
         return [ChunkRow(*row) for row in self.db.execute(_CHUNK_SELECT + " WHERE c.embedded = 0 ORDER BY c.id")]
 
+    def pending_count(self) -> tuple[int, int]:
+        """(chunks not yet embedded, all chunks); the first is cheap (partial index), the second only when > 0."""
+        pending = self.db.execute("SELECT COUNT(*) FROM chunks WHERE embedded = 0").fetchone()[0]
+        return pending, self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0] if pending else 0
+
     def embedded_ids(self) -> set[str]:
         return {c for (c,) in self.db.execute("SELECT id FROM chunks WHERE embedded = 1")}
 

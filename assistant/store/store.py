@@ -6,23 +6,32 @@ Write order (each step is safe to interrupt):
 3. embeddings are upserted into Chroma in batches, then marked `embedded = 1`.
 `repair()` reconciles Chroma with the manifest (orphan vectors deleted, missing ones re-queued), and a BM25
 index whose generation differs from the manifest's is rebuilt. So after a crash, the next ingest repairs.
+One ingest writes at a time (`writing()`, a lock file beside the manifest); readers take no lock.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from filelock import FileLock, Timeout
+
 from assistant.config import Settings
+from assistant.errors import IngestInProgress
 from assistant.store.lexical import ChunkFacets, LexicalIndex
 from assistant.store.manifest import Manifest
 from assistant.store.vectors import VectorIndex, chroma_client
 from assistant.types import Passage
 
 log = logging.getLogger(__name__)
+# Manifest meta key bumped after every write to Chroma: a process whose embedded client predates the value
+# reopens it (its in-memory HNSW index lacks what others wrote).
+VECTORS_VERSION = "vectors_version"
 
 
 @dataclass(frozen=True)
@@ -51,15 +60,63 @@ class Store:
         self.manifest = Manifest(settings.collection_dir / "manifest.sqlite3")
         self._lexical: LexicalIndex | None = None
         self._vectors: VectorIndex | None = None
+        self._vectors_seen: str | None = None  # the VECTORS_VERSION our client has read or written
         self._lock = threading.Lock()
+        self._vectors_lock = threading.Lock()
+        # One object per store: re-entrant in a thread (ensure_seeded holds it around ingest), exclusive across
+        # threads and processes.
+        self._write_lock = FileLock(settings.collection_dir / "ingest.lock")
 
     # --- the parts
     @property
     def vectors(self) -> VectorIndex:
-        if self._vectors is None:
-            client = chroma_client(self.settings.chroma_dir, self.settings.chroma_url)
-            self._vectors = VectorIndex(client, self.settings.collection)
-        return self._vectors
+        embedded = self.settings.chroma_url is None  # a Chroma server keeps one index for all its clients
+        index = self._vectors
+        if index is not None and (not embedded or self.manifest.get_meta(VECTORS_VERSION) == self._vectors_seen):
+            return index
+        with self._vectors_lock:
+            version = self.manifest.get_meta(VECTORS_VERSION)  # read before opening: later writes bump it again
+            if self._vectors is None:
+                settings = self.settings
+
+                def open_client() -> Any:
+                    return chroma_client(settings.chroma_dir, settings.chroma_url)
+
+                self._vectors = VectorIndex(
+                    open_client(),
+                    settings.collection,
+                    reopen=open_client if embedded else None,
+                    on_write=self._vectors_written if embedded else None,
+                )
+            elif version != self._vectors_seen:
+                log.info("vectors were written by another process since this one opened Chroma: reopening it")
+                self._vectors.reopen()
+            self._vectors_seen = version
+            return self._vectors
+
+    def _vectors_written(self) -> None:
+        with self.manifest.transaction() as db:
+            row = db.execute("SELECT value FROM meta WHERE key = ?", (VECTORS_VERSION,)).fetchone()
+            version = str(int(row[0]) + 1 if row else 1)
+            Manifest.set_meta(db, VECTORS_VERSION, version)
+        self._vectors_seen = version
+
+    @contextmanager
+    def writing(self, *, wait: bool = True, on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
+        """Hold the collection's write lock: one ingest at a time, so two never embed the same chunks. Readers
+        (ask, serve) never take it. A waiting writer starts after the other finished and finds its work done."""
+        try:
+            self._write_lock.acquire(timeout=0)
+        except Timeout:
+            busy = f"another ingest is writing to collection {self.settings.collection} in {self.settings.data_dir}"
+            if not wait:
+                raise IngestInProgress(f"{busy}; try again when it has finished") from None
+            (on_wait or log.warning)(f"{busy}; waiting for it to finish…")
+            self._write_lock.acquire()
+        try:
+            yield
+        finally:
+            self._write_lock.release()
 
     @property
     def lexical(self) -> LexicalIndex:
@@ -77,7 +134,7 @@ class Store:
             return self._lexical
 
     @property
-    def _lexical_dir(self):
+    def _lexical_dir(self) -> Path:
         return self.settings.collection_dir / "bm25"
 
     def rebuild_lexical(self) -> LexicalIndex:
