@@ -8,7 +8,7 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from assistant.answering.citations import ABSTAIN_TEXT, check_generated
 from assistant.answering.condense import rewrite_followup
@@ -18,7 +18,7 @@ from assistant.answering.question import analyze, bridge, decompose
 from assistant.answering.slots import slot_check_for
 from assistant.config import Backend, Settings
 from assistant.embedding import MiniLMEmbedding, get_embedder
-from assistant.errors import InvalidFilters, InvalidQuestion
+from assistant.errors import IngestInProgress, InvalidFilters, InvalidQuestion
 from assistant.ingest.chunking import Chunker
 from assistant.ingest.pipeline import IngestPipeline, IngestSummary, Progress
 from assistant.prompts import Prompts
@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 class StreamEvent:
     """What `Assistant.stream` yields: text deltas as they are produced, then the final, checked answer."""
 
-    kind: str  # "delta" | "answer"
+    kind: Literal["delta", "answer"]
     text: str = ""
     answer: Answer | None = None
 
@@ -75,8 +75,10 @@ class Assistant:
 
     # --- ingest
     def ingest(
-        self, paths: Iterable[str | Path], *, prune: bool = False, progress: Progress | None = None
+        self, paths: Iterable[str | Path], *, prune: bool = False, progress: Progress | None = None, wait: bool = True
     ) -> IngestSummary:
+        """Ingest files or folders. One ingest per collection at a time: another one waits for it, or with
+        wait=False raises IngestInProgress."""
         chunker = Chunker(
             self.embedder.token_ids,
             self.settings.chunk_size,
@@ -84,7 +86,7 @@ class Assistant:
             token_starts=self.embedder.token_starts,
         )
         pipeline = IngestPipeline(self.store, self.embedder, chunker, self.settings.embed_batch_size)
-        return pipeline.run([Path(p) for p in paths], prune=prune, progress=progress)
+        return pipeline.run([Path(p) for p in paths], prune=prune, progress=progress, wait=wait)
 
     def ensure_seeded(self, progress: Progress | None = None) -> IngestSummary | None:
         """On first use of an empty collection, ingest the bundled seed articles so `ask` works at once."""
@@ -93,8 +95,15 @@ class Assistant:
         with self._seed_lock:
             if not self.store.is_empty() or not self.settings.seeds_dir.is_dir():
                 return None
-            log.info("empty collection %r: ingesting the bundled seed articles", self.settings.collection)
-            return self.ingest([self.settings.seeds_dir], progress=progress)
+            try:
+                # Never wait: a question must not queue behind an ingest, which fills the collection anyway.
+                with self.store.writing(wait=False):
+                    if not self.store.is_empty():  # an ingest finished between the check and the lock
+                        return None
+                    log.info("empty collection %r: ingesting the bundled seed articles", self.settings.collection)
+                    return self.ingest([self.settings.seeds_dir], progress=progress)
+            except IngestInProgress:
+                return None
 
     def status(self) -> StoreStats:
         return self.store.stats()
@@ -114,17 +123,21 @@ class Assistant:
         return " ".join(question.split())
 
     def _prepare(
-        self, question: str, filters: Filters | dict | None, history: list[Turn] | list[dict] | None, backend: Backend
+        self,
+        question: str,
+        filters: Filters | dict[str, Any] | None,
+        history: list[Turn] | list[dict[str, Any]] | None,
+        backend: Backend,
     ) -> tuple[str, str, Filters | None, RetrievalResult, dict[str, float]]:
         timings: dict[str, float] = {}
         question = self.validate_question(question)
         if isinstance(filters, dict):
             filters = Filters(**filters)
+        self.ensure_seeded()  # before the filter check: on a fresh data dir the seed's source is what exists
         if filters is not None and not filters.is_empty():
-            self._check_filter_values(filters)
+            self.check_filter_values(filters)
         turns = [t if isinstance(t, Turn) else Turn(**t) for t in (history or [])]
         turns = [t.model_copy(update={"content": clean(t.content)}) for t in turns]
-        self.ensure_seeded()
         t0 = time.perf_counter()
         standalone = question
         if turns:
@@ -145,8 +158,8 @@ class Assistant:
         self,
         question: str,
         *,
-        filters: Filters | dict | None = None,
-        history: list[Turn] | list[dict] | None = None,
+        filters: Filters | dict[str, Any] | None = None,
+        history: list[Turn] | list[dict[str, Any]] | None = None,
         backend: Backend | None = None,
     ) -> Answer:
         answer = None
@@ -160,8 +173,8 @@ class Assistant:
         self,
         question: str,
         *,
-        filters: Filters | dict | None = None,
-        history: list[Turn] | list[dict] | None = None,
+        filters: Filters | dict[str, Any] | None = None,
+        history: list[Turn] | list[dict[str, Any]] | None = None,
         backend: Backend | None = None,
     ) -> Iterator[StreamEvent]:
         """Yields text deltas (openai backend) and finally the checked `Answer`."""
@@ -186,6 +199,12 @@ class Assistant:
             return
         if retrieved.mode == "lexical" and retrieved.passages:
             notes.append("embeddings are still being computed: this answer used keyword search only")
+        elif retrieved.pending and retrieved.passages:
+            # Hybrid, but over part of the corpus: the chunks still waiting were ranked by keywords alone.
+            notes.append(
+                f"embeddings are still being computed ({retrieved.pending:,} of {retrieved.chunks:,} passages "
+                "pending): those were searched by keywords only"
+            )
         model = None
         result: ExtractiveResult | None = None
         if backend == "openai" and retrieved.passages:
@@ -224,7 +243,7 @@ class Assistant:
         )
         yield StreamEvent("answer", answer=answer)
 
-    def _check_filter_values(self, filters: Filters) -> None:
+    def check_filter_values(self, filters: Filters) -> None:
         """Sources and categories must name ones the collection has: a typo or a wrong case ("Business") is an
         error that says what exists, not a silent "The articles don't say."."""
         facets = self.store.facets()

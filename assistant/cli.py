@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
@@ -16,6 +17,7 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    TaskID,
     TaskProgressColumn,
     TextColumn,
     TimeRemainingColumn,
@@ -60,7 +62,9 @@ def _settings_problem(exc: ValueError) -> str:
 
 
 def _assistant(data_dir: Path | None, collection: str | None, *, must_exist: bool = False, **more: object) -> Assistant:
-    overrides = {k: v for k, v in {"data_dir": data_dir, "collection": collection, **more}.items() if v is not None}
+    overrides: dict[str, Any] = {
+        k: v for k, v in {"data_dir": data_dir, "collection": collection, **more}.items() if v is not None
+    }
     try:
         settings = Settings(**overrides)
     except ValueError as exc:
@@ -90,7 +94,7 @@ class RichProgress:
     def __init__(self) -> None:
         self.tty = err.is_terminal
         self._progress: Progress | None = None
-        self._task: int | None = None
+        self._task: TaskID | None = None
         self._phase = ""
         self._started = 0.0
         self._total = 0
@@ -131,6 +135,13 @@ class RichProgress:
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders (searched recursively).")],
     prune: Annotated[bool, typer.Option(help="Delete articles whose files are gone from these folders.")] = False,
+    wait: Annotated[
+        bool,
+        typer.Option(
+            "--wait/--no-wait",
+            help="When another ingest is writing to the collection: wait for it (default), or fail at once.",
+        ),
+    ] = True,
     data_dir: DataDir = None,
     collection: Collection = None,
     verbose: Verbose = False,
@@ -138,8 +149,10 @@ def ingest(
     """Add articles (.txt .md .html .json .jsonl) to the collection. Unchanged files are skipped."""
     setup_logging(verbose)
     assistant = _assistant(data_dir, collection)
+    # `kill PID` stops like Ctrl-C: the embeddings computed so far are stored before exiting.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
-        summary = assistant.ingest(paths, prune=prune, progress=RichProgress())
+        summary = assistant.ingest(paths, prune=prune, progress=RichProgress(), wait=wait)
     except (FileNotFoundError, AssistantError, StoreUnavailable) as exc:
         err.print(f"[red]error:[/] {escape(str(exc))}")
         raise typer.Exit(2) from None

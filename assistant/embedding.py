@@ -10,6 +10,7 @@ import functools
 import os
 import threading
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import onnxruntime as ort
@@ -57,8 +58,9 @@ class MiniLMEmbedding(BaseEmbedding):
     _input_names: set[str] = PrivateAttr()
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
-    def __init__(self, threads: int = 0, embed_batch_size: int = 32, **kwargs: object) -> None:
-        super().__init__(model_name=MODEL_NAME, embed_batch_size=embed_batch_size, threads=threads, **kwargs)
+    def __init__(self, threads: int = 0, embed_batch_size: int = 32, **kwargs: Any) -> None:
+        # `threads` is this subclass's pydantic field; mypy checks the call against BaseEmbedding's fields only.
+        super().__init__(model_name=MODEL_NAME, embed_batch_size=embed_batch_size, threads=threads, **kwargs)  # type: ignore[call-arg]
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or (os.cpu_count() or 1)
         options.inter_op_num_threads = 1

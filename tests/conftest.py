@@ -38,9 +38,15 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path / "data", ingest_seeds_on_first_run=False)
 
 
+def seeded_assistant(data_dir: Path) -> Assistant:
+    """An assistant whose collection holds the shipped seed article (module fixtures share one: ingest costs
+    seconds)."""
+    assistant = Assistant(Settings(data_dir=data_dir))
+    assistant.ensure_seeded()
+    return assistant
+
+
 @pytest.fixture
 def seeded(tmp_path: Path) -> Assistant:
     """An assistant whose collection holds the shipped seed article."""
-    assistant = Assistant(Settings(data_dir=tmp_path / "data"))
-    assistant.ensure_seeded()
-    return assistant
+    return seeded_assistant(tmp_path / "data")

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import httpx
 import openai
+from openai.types.chat import ChatCompletionMessageParam
 
 from assistant.config import Settings
 from assistant.prompts import Prompts
@@ -39,7 +40,7 @@ class OpenAIAnswerer:
             max_retries=settings.openai_max_retries,
         )
 
-    def messages(self, question: str, passages: list[Passage]) -> list[dict[str, str]]:
+    def messages(self, question: str, passages: list[Passage]) -> list[ChatCompletionMessageParam]:
         blocks = [
             self.prompts.render(
                 "passage", n=i, title=p.title, date_suffix=f" ({p.date})" if p.date else "", text=p.text
@@ -59,7 +60,7 @@ class OpenAIAnswerer:
         try:
             response = self.client.chat.completions.create(
                 model=self.model,
-                messages=self.messages(question, passages),  # type: ignore[arg-type]
+                messages=self.messages(question, passages),
                 max_tokens=self.settings.openai_max_tokens,
                 temperature=self.settings.openai_temperature,
                 stream=True,

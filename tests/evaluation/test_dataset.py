@@ -17,6 +17,7 @@ from assistant.evaluation.dataset import (
     load_eval_set,
     validate_eval_set,
 )
+from tests.conftest import require
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SHIPPED_SET = REPO_ROOT / "eval" / "sets" / "news_qa.jsonl"
@@ -107,8 +108,7 @@ def test_shipped_set_covers_seed_and_all_bbc_categories(shipped: list[EvalItem])
 
 def test_shipped_set_is_consistent_with_corpora(shipped: list[EvalItem]) -> None:
     roots = default_corpus_roots(REPO_ROOT)
-    if not roots["bbc"].is_dir():
-        pytest.skip(f"BBC corpus not found at {roots['bbc']}")
+    require(roots["bbc"].is_dir(), f"the BBC corpus is expected at {roots['bbc']}")
     assert validate_eval_set(shipped, roots) == []
     assert find_unlisted_duplicates(shipped, roots) == []
 

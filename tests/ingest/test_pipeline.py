@@ -53,7 +53,13 @@ def test_reingest_embeds_nothing_and_changes_replace_only_what_changed(settings:
     assert (changed.updated, changed.removed, changed.chunks_embedded) == (1, 1, 1)
     assert assistant.store.vectors.count() == assistant.status().chunks == 2
     answer = assistant.ask("How much will the chancellor cut taxes by?")
-    assert "£2bn" not in answer.text  # the old version is gone from every index
+    assert not answer.abstained and "£3bn" in answer.text  # answered from the new version
+    assert [c.passage for c in answer.citations if c.path == "news/politics/a.txt"] == ["The chancellor now says £3bn."]
+    # the old version is gone from every index: BM25 and the vectors (hybrid) find only the new one
+    found = assistant.retriever.retrieve("chancellor budget cut taxes by £2bn next year", 5, None)
+    assert found.mode == "hybrid" and found.passages
+    assert not any("£2bn" in p.text for p in found.passages)
+    assert not any("£2bn" in c.passage for c in answer.citations + answer.closest)
 
 
 def test_prune_removes_deleted_files_but_keeps_duplicates_alive(settings: Settings, tmp_path: Path) -> None:

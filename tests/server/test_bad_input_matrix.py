@@ -20,7 +20,7 @@ from pydantic import SecretStr
 
 from assistant import Assistant, Settings
 from assistant.server.api import create_app
-from tests.conftest import REPO
+from tests.conftest import REPO, seeded_assistant
 
 Q = "What did Vučić say about Turkish industry?"
 TOKEN = "matrix-token-0123456789"
@@ -29,9 +29,7 @@ JSON = {"content-type": "application/json"}
 
 @pytest.fixture(scope="module")
 def seeded_module(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
-    assistant = Assistant(Settings(data_dir=tmp_path_factory.mktemp("matrix") / "data"))
-    assistant.ensure_seeded()
-    return assistant
+    return seeded_assistant(tmp_path_factory.mktemp("matrix") / "data")
 
 
 @pytest.fixture(scope="module")
