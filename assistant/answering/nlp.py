@@ -17,7 +17,9 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
-_CACHE_SIZE = 20_000
+# ~70 KB a parsed sentence: 2,000 (about 80 questions' candidates) hold ~140 MB. At 20,000 a server under load
+# grew from 0.26 to 1.08 GB in two minutes (bench/results/load.md).
+_CACHE_SIZE = 2_000
 _lock = threading.Lock()
 _cache: OrderedDict[str, Any] = OrderedDict()
 
