@@ -71,6 +71,9 @@ class OpenAIAnswerer:
         # A connection that breaks off mid-stream surfaces as a bare httpx error, not an OpenAIError.
         except (openai.OpenAIError, httpx.HTTPError) as exc:
             raise LLMUnavailable(_describe(exc, self.settings.openai_base_url)) from None
+        except ValueError:  # an event the SDK cannot decode (json.JSONDecodeError): no answer to check, fall back
+            where = self.settings.openai_base_url or "the OpenAI API"
+            raise LLMUnavailable(f"the language model at {where} sent a malformed event stream") from None
 
     def complete(self, question: str, passages: list[Passage]) -> str:
         return "".join(self.stream(question, passages))
@@ -86,7 +89,7 @@ class OpenAIAnswerer:
                 max_tokens=80,
                 temperature=0.0,
             )
-        except openai.OpenAIError as exc:
+        except (openai.OpenAIError, httpx.HTTPError, ValueError) as exc:
             raise LLMUnavailable(_describe(exc, self.settings.openai_base_url)) from None
         text = (response.choices[0].message.content or "").strip().split("\n")[0].strip()
         return text or question

@@ -1,7 +1,8 @@
 """The openai backend without a model: prompt rendering, and how server failures become LLMUnavailable.
 
-Failures come from small HTTP servers on loopback that misbehave on purpose (refuse, answer an error status, stall,
-break off mid-stream); the real model server is exercised in tests/e2e/test_openai_backend.py.
+Failures come from small HTTP servers on loopback that misbehave on purpose (refuse, answer an error status, rate
+limit with Retry-After, stall, break off mid-stream, send undecodable events); the real model server is exercised
+in tests/e2e/test_openai_backend.py (unreachable, a wrong path, killed mid-answer).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -47,7 +49,7 @@ PASSAGES = [
 
 
 def answerer(base_url: str | None = "http://127.0.0.1:9/v1", **overrides: object) -> OpenAIAnswerer:
-    settings = Settings(openai_base_url=base_url, openai_api_key="", openai_max_retries=0, **overrides)
+    settings = Settings(**{"openai_base_url": base_url, "openai_api_key": "", "openai_max_retries": 0, **overrides})
     return OpenAIAnswerer(settings, Prompts(PROMPTS_DIR))
 
 
@@ -138,9 +140,46 @@ def stall_mid_stream(handler: BaseHTTPRequestHandler, release: threading.Event) 
     handler.close_connection = True
 
 
+def too_many_requests(handler: BaseHTTPRequestHandler, _release: threading.Event) -> None:
+    body = json.dumps({"error": {"message": "slow down", "type": "rate_limit_error"}}).encode()
+    handler.send_response(429)
+    handler.send_header("Retry-After", "1")
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
+def malformed_events(handler: BaseHTTPRequestHandler, _release: threading.Event) -> None:
+    body = b"data: {this is not json\n\ndata: [DONE]\n\n"
+    handler.send_response(200)
+    handler.send_header("Content-Type", "text/event-stream")
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
+def test_a_rate_limit_is_retried_as_told_then_given_up_within_the_budget() -> None:
+    """429 with Retry-After: the configured retries wait as told, then LLMUnavailable (the caller falls back)."""
+    with misbehaving_server(too_many_requests) as base_url:
+        llm = answerer(base_url, openai_timeout=2.0, openai_max_retries=2)
+        started = time.monotonic()
+        with pytest.raises(LLMUnavailable, match="answered HTTP 429"):
+            list(llm.stream("What did Vučić say?", PASSAGES))
+        elapsed = time.monotonic() - started
+    assert 2.0 <= elapsed < 2 * 1.0 + 3 * 2.0  # two waits of Retry-After: 1 s; within retries x (wait + timeout)
+
+
+def test_malformed_server_sent_events_become_llm_unavailable() -> None:
+    with misbehaving_server(malformed_events) as base_url, pytest.raises(LLMUnavailable, match="malformed"):
+        list(answerer(base_url, openai_timeout=2.0).stream("What did Vučić say?", PASSAGES))
+
+
 @pytest.mark.parametrize(
     ("behaviour", "expected"),
     [
+        (status(400), "answered HTTP 400"),  # llama.cpp's answer to a prompt over its context length
+        (status(500), "answered HTTP 500"),
         (status(503), "answered HTTP 503"),
         (status(404), "answered HTTP 404"),
         (status(401), "rejected the API key"),
