@@ -180,7 +180,37 @@ def test_v1_refuses(http: TestClient, case: str, body: Any, status: int, code: s
     assert error["code"] == code and error["type"] and error["message"]
 
 
-# ------------------------------------------------------------------------------------------------ auth and chat
+# ------------------------------------------------------------------------------------------------ the chat's API
+
+
+@pytest.fixture(scope="module")
+def chat_http(seeded_module: Assistant) -> Iterator[TestClient]:
+    with TestClient(create_app(seeded_module), raise_server_exceptions=False) as client:
+        yield client
+
+
+NO_FILTERS = [None, None, None, None]
+CHAT: list[tuple[str, str, list[Any], str]] = [
+    ("a 5,000-character paste", "x" * 5000, NO_FILTERS, "The question is 5000 characters long; the limit is 1000."),
+    ("only control characters", "\x00\x1b", NO_FILTERS, "The question is empty."),
+    ("30 February", Q, [None, None, "2005-02-30", None], "is not a calendar date"),
+    ("an unknown category", Q, [["Business"], None, None, None], "is not in the list of choices"),  # Gradio checks
+]
+
+
+@pytest.mark.parametrize(("case", "question", "filters", "says"), CHAT, ids=[r[0] for r in CHAT])
+def test_chat_api_refuses_with_a_message(
+    chat_http: TestClient, case: str, question: str, filters: list[Any], says: str
+) -> None:
+    """Through Gradio's own API (/gradio_api/call/respond): an error event or an error turn, never a traceback."""
+    submitted = chat_http.post("/gradio_api/call/respond", json={"data": [question, [], [], *filters]})
+    assert submitted.status_code == 200, submitted.text
+    events = chat_http.get(f"/gradio_api/call/respond/{submitted.json()['event_id']}").text
+    assert says in events, events
+    _no_traceback(events)
+
+
+# ------------------------------------------------------------------------------------------------ auth
 
 
 @pytest.fixture(scope="module")
