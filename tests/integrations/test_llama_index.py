@@ -13,6 +13,7 @@ import json
 import re
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -184,7 +185,9 @@ def test_query_engine_abstains_when_the_articles_do_not_say(assistant: Assistant
 def test_query_engine_retrieve_and_async_query(assistant: Assistant) -> None:
     engine = NewsQueryEngine(assistant)
     assert QUOTE in engine.retrieve(QueryBundle(QUESTION))[0].node.get_content()
-    response = asyncio.run(engine.aquery(QUESTION))
+    # in a thread of its own: in the full suite the browser tests' sync Playwright keeps a loop running here
+    with ThreadPoolExecutor(1) as pool:
+        response = pool.submit(asyncio.run, engine.aquery(QUESTION)).result()
     assert QUOTE in str(response)
 
 
