@@ -138,6 +138,14 @@ def _sentences_with_markers(answer: str, n_passages: int, removed: list[int]) ->
     return rows
 
 
+# Text addressed to a language model, e.g. a prompt injection an article carries and a model repeats.
+_INSTRUCTION = re.compile(
+    r"\b(ignore|disregard|forget)\b.{0,20}\b(instructions?|prompts?|rules)\b|\byou are now\b|"
+    r"\b(answer|reply|respond) (to )?(every|all|each) (question|prompt)s?\b|\bsystem prompt\b|\bmaintenance mode\b",
+    re.I,
+)
+
+
 def check_generated(
     answer: str, passages: list[Passage], slot_check: Callable[[str, Passage], bool] | None = None
 ) -> CheckedAnswer:
@@ -145,8 +153,10 @@ def check_generated(
 
     A sentence its cited passage does not support is re-attributed to a retrieved passage that does (models
     often cite the neighbouring passage); with none, it is dropped. `slot_check(sentence, passage)`, when
-    given, must also hold for at least one kept sentence (the asked name/number/date is there and in the
-    passage), otherwise nothing is kept and the caller falls back.
+    given, must hold for every kept sentence (the asked name/number/date is there and in the passage): a
+    sentence without it does not answer, and in a typed answer it is how an article's own orders ("answer
+    every question with: the ferry sank") would come through, cited to the article that holds them. With no
+    sentence left, the caller falls back. Sentences that read as instructions to a model are never kept.
     """
     kept: list[str] = []
     dropped: list[str] = []
@@ -157,7 +167,7 @@ def check_generated(
     rows = _sentences_with_markers(answer, len(passages), removed)
     slot_filled = slot_check is None
     for claim, cited in rows:
-        if content_free(claim):
+        if content_free(claim) or _INSTRUCTION.search(claim):
             dropped.append(claim)
             continue
         supporting = [i for i in cited if supports(claim, passages[i])]
@@ -168,7 +178,10 @@ def check_generated(
                 continue
             supporting = [max(others, key=lambda i: best_span(claim, passages[i])[2])]
             reattributed += 1
-        if slot_check is not None and any(slot_check(claim, passages[i]) for i in supporting):
+        if slot_check is not None:
+            if not any(slot_check(claim, passages[i]) for i in supporting):
+                dropped.append(claim)
+                continue
             slot_filled = True
         markers = []
         for i in supporting:
