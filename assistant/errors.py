@@ -15,3 +15,7 @@ class InvalidFilters(AssistantError, ValueError):
 
 class IngestInProgress(AssistantError):
     """Another ingest holds the collection's write lock and the caller chose not to wait."""
+
+
+class ModelFileDamaged(AssistantError):
+    """The installed embedding model file does not match the SHA-256 its package publishes."""
