@@ -7,7 +7,7 @@ import signal
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import ValidationError
@@ -23,13 +23,14 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from assistant.assistant import Assistant
 from assistant.config import Settings
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, StoreUnavailable
 from assistant.logging_setup import setup_logging
-from assistant.store import StoreUnavailable
 from assistant.text import clean
 from assistant.types import Answer, Filters
+
+if TYPE_CHECKING:
+    from assistant.assistant import Assistant
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, help="Ask questions about news articles; get cited answers."
@@ -85,6 +86,8 @@ def _assistant(data_dir: Path | None, collection: str | None, *, must_exist: boo
     except OSError as exc:
         err.print(f"[red]error:[/] cannot use the data dir {escape(str(where))}: {escape(exc.strerror or str(exc))}")
         raise typer.Exit(2) from None
+    from assistant.assistant import Assistant  # loaded here: --help and errors before this stay fast
+
     return Assistant(settings)
 
 

@@ -19,3 +19,7 @@ class IngestInProgress(AssistantError):
 
 class ModelFileDamaged(AssistantError):
     """The installed embedding model file does not match the SHA-256 its package publishes."""
+
+
+class StoreUnavailable(RuntimeError):
+    """The vector store cannot be reached or opened."""

@@ -147,3 +147,14 @@ def test_serve_on_a_busy_port_says_so_before_announcing_anything(tmp_path: Path)
     assert result.returncode == 2
     assert f"port {port} on 127.0.0.1 is already in use" in result.stderr
     assert "chat and API on" not in result.stderr
+
+
+def test_help_does_not_load_the_heavy_stack() -> None:
+    """--help answered in ~5 s because `import assistant` loaded Chroma, onnxruntime, llama-index and spaCy."""
+    heavy = ("chromadb", "onnxruntime", "spacy", "llama_index")
+    probe = f"import sys, assistant.cli; print(sorted(m for m in {heavy!r} if m in sys.modules))"
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

@@ -18,13 +18,10 @@ import chromadb
 import numpy as np
 from chromadb.config import Settings as ChromaSettings
 
+from assistant.errors import StoreUnavailable
 from assistant.types import Filters
 
 log = logging.getLogger(__name__)
-
-
-class StoreUnavailable(RuntimeError):
-    """The vector store cannot be reached or opened."""
 
 
 def _date_int(date: str | None) -> int:
