@@ -13,6 +13,11 @@ import uuid
 from collections.abc import Iterator
 from typing import Any, Literal
 
+from openai.types import Model
+from openai.types.chat import ChatCompletion, ChatCompletionChunk, ChatCompletionMessage
+from openai.types.chat.chat_completion import Choice
+from openai.types.chat.chat_completion_chunk import Choice as ChunkChoice
+from openai.types.chat.chat_completion_chunk import ChoiceDelta
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.server.render import safe_url
@@ -129,33 +134,37 @@ def completion_id() -> str:
 
 
 def chat_completion(answer: Answer) -> dict[str, Any]:
-    """A non-streaming `chat.completion` response."""
-    return {
-        "id": completion_id(),
-        "object": "chat.completion",
-        "created": int(time.time()),
-        "model": MODEL_NAME,
-        "choices": [
-            {
-                "index": 0,
-                "message": {"role": "assistant", "content": message_text(answer)},
-                "finish_reason": "stop",
-            }
+    """A non-streaming `chat.completion` response, built as the `openai` SDK's own type so it cannot drift from
+    the protocol; the news-assistant extras (citations, ...) ride along as extra fields, as OpenAI's do."""
+    completion = ChatCompletion(
+        id=completion_id(),
+        object="chat.completion",
+        created=int(time.time()),
+        model=MODEL_NAME,
+        choices=[
+            Choice(
+                index=0,
+                message=ChatCompletionMessage(role="assistant", content=message_text(answer)),
+                finish_reason="stop",
+            )
         ],
-        **_extras(answer),
-    }
+    )
+    return {**completion.model_dump(mode="json", exclude_none=True), **_extras(answer)}
 
 
 def _chunk(
-    chunk_id: str, created: int, delta: dict[str, str], finish_reason: Literal["stop"] | None = None
+    chunk_id: str, created: int, delta: ChoiceDelta, finish_reason: Literal["stop"] | None = None
 ) -> dict[str, Any]:
-    return {
-        "id": chunk_id,
-        "object": "chat.completion.chunk",
-        "created": created,
-        "model": MODEL_NAME,
-        "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}],
-    }
+    chunk = ChatCompletionChunk(
+        id=chunk_id,
+        object="chat.completion.chunk",
+        created=created,
+        model=MODEL_NAME,
+        choices=[ChunkChoice(index=0, delta=delta, finish_reason=finish_reason)],
+    )
+    body = chunk.model_dump(mode="json", exclude_none=True)
+    body["choices"][0]["finish_reason"] = finish_reason  # null until the last chunk, as OpenAI sends it
+    return body
 
 
 def completion_chunks(answer: Answer) -> Iterator[dict[str, Any]]:
@@ -166,17 +175,15 @@ def completion_chunks(answer: Answer) -> Iterator[dict[str, Any]]:
     because the check may still drop unsupported sentences and streamed text cannot be taken back.
     """
     chunk_id, created = completion_id(), int(time.time())
-    yield _chunk(chunk_id, created, {"role": "assistant", "content": ""})
+    yield _chunk(chunk_id, created, ChoiceDelta(role="assistant", content=""))
     text = _answer_markdown(answer.text)
-    yield _chunk(chunk_id, created, {"content": text})
+    yield _chunk(chunk_id, created, ChoiceDelta(content=text))
     sources_part = message_text(answer)[len(text) :]
     if sources_part:
-        yield _chunk(chunk_id, created, {"content": sources_part})
-    yield {**_chunk(chunk_id, created, {}, "stop"), **_extras(answer)}
+        yield _chunk(chunk_id, created, ChoiceDelta(content=sources_part))
+    yield {**_chunk(chunk_id, created, ChoiceDelta(), "stop"), **_extras(answer)}
 
 
 def models_list() -> dict[str, Any]:
-    return {
-        "object": "list",
-        "data": [{"id": MODEL_NAME, "object": "model", "created": CREATED_AT, "owned_by": "news-assistant"}],
-    }
+    model = Model(id=MODEL_NAME, object="model", created=CREATED_AT, owned_by="news-assistant")
+    return {"object": "list", "data": [model.model_dump(mode="json")]}
