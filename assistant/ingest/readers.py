@@ -17,6 +17,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+import yaml
 from charset_normalizer import from_bytes
 from dateutil import parser as date_parser
 
@@ -128,14 +129,29 @@ def parse_txt(text: str) -> Iterator[RawArticle]:
 _FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.S)
 
 
+def _front_matter(block: str) -> dict[str, str]:
+    """YAML front matter as lower-case keys and text values (YAML reads `date: 2005-03-16` as a date, quoted
+    or multi-line values as they are meant). Front matter that is not valid YAML is ignored with a warning:
+    the article itself is kept."""
+    try:
+        data = yaml.safe_load(block)
+    except yaml.YAMLError as exc:
+        log.warning("front matter is not valid YAML, ignored: %s", str(exc).splitlines()[0])
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {
+        str(k).strip().lower(): str(v).strip()
+        for k, v in data.items()
+        if v is not None and not isinstance(v, dict | list)
+    }
+
+
 def parse_markdown(text: str) -> Iterator[RawArticle]:
     meta: dict[str, str] = {}
     match = _FRONT_MATTER.match(text)
     if match:
-        for line in match.group(1).split("\n"):
-            key, sep, value = line.partition(":")
-            if sep:
-                meta[key.strip().lower()] = value.strip().strip("\"'")
+        meta = _front_matter(match.group(1))
         text = text[match.end() :]
     title = meta.get("title")
     heading = re.search(r"^#\s+(.+)$", text, re.M)

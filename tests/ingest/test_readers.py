@@ -64,6 +64,21 @@ def test_markdown_front_matter_and_heading() -> None:
     assert article.text == "The chancellor Gordon Brown spoke."
 
 
+def test_markdown_front_matter_is_yaml() -> None:
+    md = (
+        b"---\ntitle: 'Budget: day two'\ndate: 2005-03-16\nurl: \"http://x/a?b=1\"\nsummary: >\n  folded\n  text\n"
+        b"tags: [a, b]\n---\nThe chancellor spoke about the budget for a long while."
+    )
+    (article,), _ = read_articles(md, "a.md", category=None, source=None)
+    assert (article.title, article.date, article.url) == ("Budget: day two", "2005-03-16", "http://x/a?b=1")
+
+
+def test_markdown_front_matter_that_is_not_yaml_keeps_the_article() -> None:
+    md = b"---\ntitle: [unclosed\n---\nThe chancellor spoke about the budget for a long while."
+    (article,), _ = read_articles(md, "a.md", category=None, source=None)
+    assert article.text.startswith("The chancellor spoke")
+
+
 def test_json_and_jsonl_records_with_field_variants() -> None:
     records = [
         {
