@@ -245,20 +245,29 @@ def schema() -> None:
 
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+PACKAGED_EVAL_SET = (
+    Path(__file__).resolve().parent / "resources" / "eval" / "news_qa.jsonl"
+)  # = eval/sets/news_qa.jsonl
 
 
 @app.command("eval")
 def evaluate(
-    eval_set: Annotated[Path, typer.Option("--set", help="Eval set (JSON Lines).")] = REPO_ROOT
-    / "eval/sets/news_qa.jsonl",
+    eval_set: Annotated[
+        Path | None, typer.Option("--set", help="Eval set (JSON Lines; default: the project's news_qa set).")
+    ] = None,
     split: Annotated[str, typer.Option(help="dev | test | all")] = "all",
     backend: Annotated[str | None, typer.Option(help="extractive | openai")] = None,
     corpus: Annotated[
         list[str] | None, typer.Option(help="NAME=FOLDER for a corpus the set refers to (default: bbc, seeds).")
     ] = None,
-    out_dir: Annotated[Path, typer.Option("--out", help="Where reports go.")] = REPO_ROOT / "eval/reports",
-    baseline: Annotated[Path, typer.Option(help="Baseline to diff and check against.")] = REPO_ROOT
-    / "eval/baseline.json",
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", help="Where reports go (default: eval/reports in a checkout, else ./eval-reports)."),
+    ] = None,
+    baseline: Annotated[
+        Path | None,
+        typer.Option(help="Baseline to diff and check against (default: eval/baseline.json in a checkout)."),
+    ] = None,
     check: Annotated[bool, typer.Option(help="Exit 1 if a headline metric fell below the baseline.")] = False,
     tolerance: Annotated[float, typer.Option(help="Allowed absolute drop per headline metric.")] = 0.02,
     update_baseline: Annotated[bool, typer.Option(help="Write this run as the new baseline.")] = False,
@@ -273,7 +282,13 @@ def evaluate(
 
     setup_logging(verbose)
     assistant = _assistant(data_dir, collection, backend=backend, ingest_seeds_on_first_run=False)
-    roots = default_corpus_roots(REPO_ROOT)
+    # In a checkout the set, reports, baseline and corpora sit where the repo keeps them; from an installed
+    # wheel the set and the seed come from the package and the rest from options (or ./eval-reports).
+    checkout = (REPO_ROOT / "eval" / "sets").is_dir()
+    eval_set = eval_set or (REPO_ROOT / "eval/sets/news_qa.jsonl" if checkout else PACKAGED_EVAL_SET)
+    out_dir = out_dir or (REPO_ROOT / "eval/reports" if checkout else Path("eval-reports"))
+    baseline = baseline or (REPO_ROOT / "eval/baseline.json" if checkout else out_dir / "baseline.json")
+    roots = default_corpus_roots(REPO_ROOT) if checkout else {"seeds": assistant.settings.seeds_dir}
     for spec in corpus or []:
         name, _, folder = spec.partition("=")
         roots[name] = Path(folder)

@@ -29,7 +29,10 @@ def ingest_corpora(assistant: Assistant, corpus_roots: Mapping[str, Path], progr
     lines = []
     for name, root in corpus_roots.items():
         if not root.is_dir():
-            raise FileNotFoundError(f"corpus {name!r} not found at {root}")
+            raise FileNotFoundError(
+                f"corpus {name!r} not found at {root}: pass --corpus {name}=FOLDER, the folder the set's "
+                f"'{name}/...' article paths are relative to"
+            )
         if root.name != name:
             raise ValueError(f"corpus folder must be named {name!r} so paths read {name}/...; got {root}")
         summary = assistant.ingest([root], progress=progress)  # type: ignore[arg-type]
@@ -102,6 +105,12 @@ def evaluate(
     test_digest = split_digest(items, "test")
     if split != "all":
         items = [i for i in items if i.split == split]
+    needed = sorted({article.split("/", 1)[0] for item in items for article in item.articles} - set(corpus_roots))
+    if needed:
+        raise FileNotFoundError(
+            f"the set's articles are in corpus {', '.join(map(repr, needed))}, which was not given: pass "
+            + " ".join(f"--corpus {name}=FOLDER" for name in needed)
+        )
     started = time.perf_counter()
     for line in ingest_corpora(assistant, corpus_roots, progress=progress_factory() if progress_factory else None):
         if on_ingested:
