@@ -226,7 +226,8 @@ def naive(spec: Spec) -> dict[str, Any]:
     t0 = time.perf_counter()
     documents = []
     for folder in spec["paths"]:
-        documents += SimpleDirectoryReader(folder, recursive=True).load_data()
+        # exclude_hidden=False: the CI work dir lives under ~/.cache, and a hidden parent would hide every file
+        documents += SimpleDirectoryReader(folder, recursive=True, exclude_hidden=False).load_data()
     client = chromadb.PersistentClient(path=spec["chroma_dir"], settings=ChromaSettings(anonymized_telemetry=False))
     collection = client.get_or_create_collection("naive", embedding_function=None)
     storage = StorageContext.from_defaults(vector_store=ChromaVectorStore(chroma_collection=collection))
