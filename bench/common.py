@@ -75,6 +75,22 @@ def proc_status(pid: int | str = "self") -> dict[str, int]:
     return out
 
 
+def wait_healthy(base_url: str, process: subprocess.Popen[Any], log_path: Path, timeout: float = 180) -> None:
+    """Until `news-assistant serve` at `base_url` answers /api/health; RuntimeError if it exits or times out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"serve exited with code {process.returncode}; see {log_path}")
+        try:
+            with urllib.request.urlopen(f"{base_url}/api/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.25)
+    raise RuntimeError(f"serve gave no /api/health in {timeout:.0f} s; see {log_path}")
+
+
 def load_average() -> list[float]:
     try:
         return [round(x, 2) for x in os.getloadavg()]

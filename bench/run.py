@@ -45,6 +45,7 @@ from bench.common import (
     load_average,
     percentiles,
     proc_status,
+    wait_healthy,
     write_json,
 )
 
@@ -261,19 +262,7 @@ def measure_serve(run: Run, data_dir: Path, questions: list[str]) -> dict[str, A
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"serve exited with code {process.returncode}; see {log_path}")
-            try:
-                with urllib.request.urlopen(f"{base}/api/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"serve gave no /api/health in 180 s; see {log_path}")
-            time.sleep(0.25)
+        wait_healthy(base, process, log_path)
         startup_rss = proc_status(process.pid).get("VmRSS")
         seconds: list[float] = []
         for question in questions:

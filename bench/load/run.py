@@ -20,12 +20,11 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 from assistant.evaluation.dataset import load_eval_set
-from bench.common import BBC_DIR, EVAL_SET, REPO, RESULTS_DIR, free_port, proc_status
+from bench.common import BBC_DIR, EVAL_SET, REPO, RESULTS_DIR, free_port, proc_status, wait_healthy
 
 
 def _corpus(workdir: Path, bbc: Path) -> Path:
@@ -37,21 +36,6 @@ def _corpus(workdir: Path, bbc: Path) -> Path:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(bbc / article.removeprefix("bbc/"), target)
     return corpus
-
-
-def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited with code {process.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/api/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.25)
-    raise RuntimeError(f"no /api/health answer in {timeout:.0f} s")
 
 
 def _rss_mb(pid: int, key: str = "VmRSS") -> float:
@@ -97,7 +81,7 @@ def main() -> int:
         [*cli, "serve", "--port", str(port), "--data-dir", str(data_dir)], cwd=REPO, stdout=log, stderr=log
     )
     try:
-        _wait_healthy(url, server)
+        wait_healthy(url, server, workdir / "server.log")
         rss_start = _rss_mb(server.pid)
         prefix = workdir / "locust"
         command = [
