@@ -122,6 +122,17 @@ class Assistant:
             )
         return " ".join(question.split())
 
+    def checked_query(self, question: str, filters: Filters | dict[str, Any] | None) -> tuple[str, Filters | None]:
+        """The question as it will be asked and the filters, both checked (InvalidQuestion, InvalidFilters). An
+        empty collection is seeded first: on a fresh data dir the seed's source is one the filters may name."""
+        question = self.validate_question(question)
+        if isinstance(filters, dict):
+            filters = Filters(**filters)
+        self.ensure_seeded()
+        if filters is not None and not filters.is_empty():
+            self._check_filter_values(filters)
+        return question, filters
+
     def _prepare(
         self,
         question: str,
@@ -130,12 +141,7 @@ class Assistant:
         backend: Backend,
     ) -> tuple[str, str, Filters | None, RetrievalResult, dict[str, float]]:
         timings: dict[str, float] = {}
-        question = self.validate_question(question)
-        if isinstance(filters, dict):
-            filters = Filters(**filters)
-        self.ensure_seeded()  # before the filter check: on a fresh data dir the seed's source is what exists
-        if filters is not None and not filters.is_empty():
-            self.check_filter_values(filters)
+        question, filters = self.checked_query(question, filters)
         turns = [t if isinstance(t, Turn) else Turn(**t) for t in (history or [])]
         turns = [t.model_copy(update={"content": clean(t.content)}) for t in turns]
         t0 = time.perf_counter()
@@ -243,7 +249,7 @@ class Assistant:
         )
         yield StreamEvent("answer", answer=answer)
 
-    def check_filter_values(self, filters: Filters) -> None:
+    def _check_filter_values(self, filters: Filters) -> None:
         """Sources and categories must name ones the collection has: a typo or a wrong case ("Business") is an
         error that says what exists, not a silent "The articles don't say."."""
         facets = self.store.facets()

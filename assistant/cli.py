@@ -245,9 +245,8 @@ def schema() -> None:
 
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-PACKAGED_EVAL_SET = (
-    Path(__file__).resolve().parent / "resources" / "eval" / "news_qa.jsonl"
-)  # = eval/sets/news_qa.jsonl
+# a copy of eval/sets/news_qa.jsonl shipped in the wheel (tests/test_packaging.py keeps the two identical)
+PACKAGED_EVAL_SET = Path(__file__).resolve().parent / "resources" / "eval" / "news_qa.jsonl"
 
 
 @app.command("eval")

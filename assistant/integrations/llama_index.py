@@ -103,14 +103,9 @@ class NewsRetriever(BaseRetriever):
             raise ValueError(f"top_k must be at least 1, not {self.top_k}")
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        assistant = self.assistant
-        query = assistant.validate_question(query_bundle.query_str)
-        # Seed first: on a fresh collection the seeds' source is only known once they are ingested.
-        assistant.ensure_seeded()
-        if self.filters is not None:
-            # A misspelt source or category raises, naming the ones that exist, as `Assistant.ask` does.
-            assistant.check_filter_values(self.filters)
-        result = assistant.retriever.retrieve(query, self.top_k, self.filters)
+        # The checks `Assistant.ask` makes: a misspelt source or category raises, naming the ones that exist.
+        query, filters = self.assistant.checked_query(query_bundle.query_str, self.filters)
+        result = self.assistant.retriever.retrieve(query, self.top_k, filters)
         return [NodeWithScore(node=passage_node(p), score=p.score) for p in result.passages]
 
     async def _aretrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
@@ -196,10 +191,7 @@ class NewsQueryEngine(BaseQueryEngine):
     def _stream(self, question: str) -> NewsStreamingResponse:
         # Assistant.stream does nothing until iterated: check question and filters now, so a bad one raises
         # here rather than at the consumer's first token.
-        self.assistant.validate_question(question)
-        if self.filters is not None:
-            self.assistant.ensure_seeded()
-            self.assistant.check_filter_values(self.filters)
+        self.assistant.checked_query(question, self.filters)
 
         def tokens() -> Generator[str, None, None]:
             streamed = False

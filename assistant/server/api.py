@@ -109,10 +109,9 @@ class RequestLimits:
         self.max_bytes = max_bytes
         self.max_header_bytes = max_header_bytes
 
-    def _refusal(self) -> JSONResponse:
+    def _refusal(self, path: str) -> JSONResponse:
         message = f"the request body is over the limit of {self.max_bytes:,} bytes"
-        error = {"error": {"code": "payload_too_large", "message": message}}
-        return JSONResponse(error, status_code=413, headers={"Connection": "close"})
+        return error_json(path, 413, "payload_too_large", message, {"Connection": "close"})
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -121,12 +120,12 @@ class RequestLimits:
         header_bytes = sum(len(key) + len(value) + 4 for key, value in scope["headers"])  # "key: value\r\n"
         if header_bytes > self.max_header_bytes:
             message = f"the request headers are over the limit of {self.max_header_bytes:,} bytes"
-            error = {"error": {"code": "headers_too_large", "message": message}}
-            await JSONResponse(error, status_code=431, headers={"Connection": "close"})(scope, receive, send)
+            refusal = error_json(scope["path"], 431, "headers_too_large", message, {"Connection": "close"})
+            await refusal(scope, receive, send)
             return
         declared = next((value for key, value in scope["headers"] if key == b"content-length"), b"")
         if declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refusal()(scope, receive, send)
+            await self._refusal(scope["path"])(scope, receive, send)
             return
         seen = 0
         too_large = False
@@ -149,7 +148,7 @@ class RequestLimits:
                 await send(message)
             elif not replaced and message["type"] == "http.response.start":
                 replaced = True
-                await self._refusal()(scope, receive, send)
+                await self._refusal(scope["path"])(scope, receive, send)
 
         await self.app(scope, limited_receive, guarded_send)
 
@@ -168,11 +167,7 @@ class MethodGuard:
             await self.app(scope, receive, send)
             return
         message = f"{scope['method']} is not allowed on {scope['path']}; use {allowed}"
-        error: dict[str, Any] = {"code": "method_not_allowed", "message": message}
-        if scope["path"].startswith("/v1/"):
-            error |= {"type": "invalid_request_error", "param": None}
-        headers = {"Allow": allowed}
-        await JSONResponse({"error": error}, status_code=405, headers=headers)(scope, receive, send)
+        await error_json(scope["path"], 405, "method_not_allowed", message, {"Allow": allowed})(scope, receive, send)
 
 
 class AskRequest(BaseModel):
@@ -198,14 +193,18 @@ def _openai_error_type(status: int) -> str:
     )
 
 
+def error_json(path: str, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    """The one error shape; /v1 adds the fields OpenAI clients look for (type, param)."""
+    error: dict[str, Any] = {"code": code, "message": message}
+    if path.startswith("/v1/"):
+        error |= {"type": _openai_error_type(status), "param": None}
+    return JSONResponse({"error": error}, status_code=status, headers=headers)
+
+
 def error_response(
     request: Request, status: int, code: str, message: str, headers: dict[str, str] | None = None
 ) -> JSONResponse:
-    """The one error shape; /v1 adds the fields OpenAI clients look for (type, param)."""
-    error: dict[str, Any] = {"code": code, "message": message}
-    if request.url.path.startswith("/v1/"):
-        error |= {"type": _openai_error_type(status), "param": None}
-    return JSONResponse({"error": error}, status_code=status, headers=headers)
+    return error_json(request.url.path, status, code, message, headers)
 
 
 def _validation_message(errors: list[dict[str, Any]]) -> str:

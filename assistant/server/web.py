@@ -22,6 +22,7 @@ import gradio as gr
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
+from starlette.requests import Request
 from starlette.routing import Mount
 
 from assistant.assistant import Assistant
@@ -337,12 +338,7 @@ class ChatGuard:
         self.failures: defaultdict[str, deque[float]] = defaultdict(deque)
 
     def _logged_in(self, scope: Any) -> bool:
-        cookies: dict[str, str] = {}
-        for key, value in scope["headers"]:
-            if key == b"cookie":
-                for part in value.decode("latin-1").split(";"):
-                    name, _, val = part.strip().partition("=")
-                    cookies[name] = val
+        cookies = Request(scope).cookies
         names = (f"access-token-{self.chat.cookie_id}", f"access-token-unsecure-{self.chat.cookie_id}")
         return any(cookies.get(name) in self.chat.tokens for name in names)
 
