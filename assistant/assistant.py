@@ -25,7 +25,7 @@ from assistant.prompts import Prompts
 from assistant.retrieval import HybridRetriever, RetrievalResult
 from assistant.store import Store, StoreStats
 from assistant.text import clean
-from assistant.types import Answer, Filters, Turn
+from assistant.types import Answer, Filters, Passage, Turn
 
 log = logging.getLogger(__name__)
 
@@ -281,16 +281,20 @@ class Assistant:
         hop = bridge(question)
         if hop is not None:
             first = self.retriever.retrieve(hop.inner, self.settings.top_k, filters)
-            inner = self.extractive.answer(hop.inner, first.passages, first.query_embedding)
+            inner = self.extractive.answer(hop.inner, self.reading_passages(first), first.query_embedding)
             entity = key_filler(inner)
             if entity is not None:
                 outer_question = hop.outer.format(entity)
                 second = self.retriever.retrieve(outer_question, self.settings.top_k, filters)
-                outer = self.extractive.answer(outer_question, second.passages, second.query_embedding)
+                outer = self.extractive.answer(outer_question, self.reading_passages(second), second.query_embedding)
                 return combine_parts([hop.inner, outer_question], [inner, outer])
             # the bridge is not in the articles: the question as asked is all there is
         found = retrieved or self.retriever.retrieve(query or question, self.settings.top_k, filters)
-        return self.extractive.answer(question, found.passages, found.query_embedding)
+        return self.extractive.answer(question, self.reading_passages(found), found.query_embedding)
+
+    def reading_passages(self, retrieved: RetrievalResult) -> list[Passage]:
+        """What the extractive answerer reads: the retrieved passages and the rest of the top article(s)."""
+        return self.store.with_article_context(retrieved.passages, self.settings.context_articles)
 
     def _checked(
         self, raw: str, question: str, retrieved: RetrievalResult, notes: list[str]

@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     # --- retrieval
     top_k: int = Field(default=6, ge=1, le=50)  # passages handed to the answerer
     candidates: int = Field(default=40, ge=5, le=500)  # per retriever, before fusion
+    # the extractive answerer also reads the rest of the first N retrieved articles (0: only the passages)
+    context_articles: int = Field(default=1, ge=0, le=10)
     bm25_weight: float = Field(default=0.2, ge=0.0, le=1.0)  # BM25 share of the fused score (eval/fusion.py)
 
     # --- answering

@@ -68,7 +68,7 @@ def collect_synthetic(assistant: Assistant, items: list[SyntheticItem]) -> tuple
     for n, item in enumerate(items, 1):
         retrieved = assistant.retriever.retrieve(item.question, assistant.settings.top_k)
         frame = analyze(item.question)
-        cands = answerer.candidates(frame, retrieved.passages, retrieved.query_embedding)
+        cands = answerer.candidates(frame, assistant.reading_passages(retrieved), retrieved.query_embedding)
         answerable.append(_sample(cands, True, [item.answer]))
         near_miss.append(_sample(_without(cands, item.answer, item.sentence), False, []))
         if n % 250 == 0:
@@ -84,7 +84,7 @@ def collect(assistant: Assistant, split: str) -> list[Sample]:
             continue
         retrieved = assistant.retriever.retrieve(item.question, assistant.settings.top_k)
         frame = analyze(item.question)
-        cands = answerer.candidates(frame, retrieved.passages, retrieved.query_embedding)
+        cands = answerer.candidates(frame, assistant.reading_passages(retrieved), retrieved.query_embedding)
         out.append(_sample(cands, item.answerable, list(item.accept)))
     return out
 

@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from assistant import Answer, Assistant, Settings
 from assistant.errors import InvalidQuestion
+from tests.conftest import write_corpus
 
 
 def test_empty_and_huge_questions_are_rejected_clearly(seeded: Assistant) -> None:
@@ -64,3 +65,36 @@ def test_a_filter_naming_the_seed_source_works_on_a_fresh_data_dir(tmp_path: Pat
         "What did Vučić say about Turkish industry?", filters={"source": ["seeds"]}
     )
     assert "significantly stronger than ours" in answer.text
+
+
+def test_the_answerer_reads_the_rest_of_the_top_article(tmp_path: Path) -> None:
+    """The sentence holding the date shares no word with the question; its chunk is not among the top
+    passages, but it is in the top article, which the answerer reads whole (context_articles)."""
+    story = (
+        "File-sharers admit piracy\n\n"
+        "Two US file-sharers, William Trowbridge and Michael Chicoine, have pleaded guilty to charges of "
+        "sharing music, movies and software over a peer-to-peer network in a case brought by prosecutors. "
+        + " ".join(f"Filler sentence number {i} talks about networks and servers at some length." for i in range(3))
+        + " The two men are due to be sentenced on 29 April."
+    )
+    corpus = write_corpus(tmp_path / "wire", {"piracy.txt": story, "other.txt": "Weather\n\nIt rained in May."})
+    answers = {}
+    for articles in (0, 1):
+        settings = Settings(
+            data_dir=tmp_path / f"d{articles}",
+            ingest_seeds_on_first_run=False,
+            chunk_size=48,
+            chunk_overlap=0,
+            top_k=1,
+            context_articles=articles,
+        )
+        assistant = Assistant(settings)
+        assistant.ingest([corpus])
+        question = "When are William Trowbridge and Michael Chicoine due to be sentenced?"
+        retrieved = assistant.retriever.retrieve(question, settings.top_k)
+        read = " ".join(p.text for p in assistant.reading_passages(retrieved))
+        assert ("29 April" in read) == (articles == 1)
+        answers[articles] = assistant.ask(question)
+    assert answers[0].abstained  # the one passage retrieved is the story's first chunk
+    assert not answers[1].abstained and "29 April" in answers[1].text
+    assert answers[1].citations[0].path.endswith("piracy.txt")

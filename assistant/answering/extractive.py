@@ -251,11 +251,55 @@ def _subject_near(frame: QuestionFrame, cand: Candidate, sentence_words: set[str
     return 0.0
 
 
+# Adjectives of place whose country shares too little of its spelling for the stem match ("Scottish" names
+# a Scotland story; "Dutch" a Netherlands one). A question's "Scottish shops" is still about the article.
+_DEMONYMS = {
+    "scottish": ("scotland", "scots"),
+    "welsh": ("wales",),
+    "french": ("france",),
+    "dutch": ("netherlands", "holland"),
+    "swiss": ("switzerland",),
+    "british": ("britain", "uk"),
+    "english": ("england",),
+    "irish": ("ireland",),
+    "spanish": ("spain",),
+    "greek": ("greece",),
+    "danish": ("denmark",),
+    "swedish": ("sweden",),
+    "norwegian": ("norway",),
+    "finnish": ("finland",),
+    "polish": ("poland",),
+    "portuguese": ("portugal",),
+    "chinese": ("china",),
+    "thai": ("thailand",),
+    "turkish": ("turkey",),
+    "american": ("us", "usa", "america"),
+    "us": ("american", "america", "usa"),
+    "uk": ("british", "britain"),
+    "philippine": ("philippines",),
+}
+
+
+def _abbreviated(parts: list[str], article_words: set[str]) -> bool:
+    """A name the article writes short: its initials ("Mobile Data Association" -> MDA) or each word cut
+    ("Liberal Democrats" -> "Lib Dems"), as news copy does after the first mention or throughout."""
+    if len(parts) >= 3 and "".join(p[0] for p in parts) in article_words:
+        return True
+    if len(parts) < 2:
+        return False
+    cuts = [w.removesuffix("s") for w in article_words if len(w) >= 3]
+    return all(any(len(c) >= 3 and p.startswith(c) and c != p for c in cuts) or p in article_words for p in parts)
+
+
 def _mentioned(entity: str, article_words: set[str]) -> bool:
     if entity.replace(",", "").replace(".", "").isdigit():
         return fold(entity) in article_words
     parts = [fold(w) for w in words(entity)]
     if not parts:
+        return True
+    if len(parts) == 1 and any(alias in article_words for alias in _DEMONYMS.get(parts[0], ())):
+        return True
+    if _abbreviated([p for p in parts if p not in ("of", "and", "the", "for")], article_words):
         return True
     # every word of a multi-word name, allowing stems ("Turkish" ~ "Turkey") and one missing word of three+
     present = sum(p in article_words or any(word_matches(p, w) for w in article_words if w[:2] == p[:2]) for p in parts)

@@ -236,11 +236,12 @@ def _count_noun(question: str) -> str | None:
         if tok.lower_ == "how" and tokens[i + 1].lower_ == "many":
             for nxt in tokens[i + 2 : i + 6]:
                 if nxt.pos_ in ("NOUN", "PROPN") or (nxt.pos_ == "ADJ" and nxt.lower_ in _PEOPLE_WORDS):
-                    # "how many Labour MPs": the counted noun is the last noun of the compound
-                    j = nxt.i
-                    while j + 1 < len(doc) and doc[j + 1].pos_ in ("NOUN", "PROPN") and doc[j].dep_ == "compound":
-                        j += 1
-                    return doc[j].lemma_.lower()
+                    # "how many Labour MPs", "how many T-Mobile customers": the counted noun is the head the
+                    # compound's words hang on
+                    head = nxt
+                    while head.dep_ in ("compound", "amod", "punct", "nmod") and head.head.i > head.i:
+                        head = head.head
+                    return head.lemma_.lower()
             return None
     return None
 
@@ -296,6 +297,8 @@ def analyze(question: str) -> QuestionFrame:
     if re.search(r"\b(which|what|whose)\b", lower):
         noun_slot, asked_noun = _asked_noun(text)
         slot = slot or noun_slot
+    if name_of and asked_noun is None:  # "the name of the Seattle mayor": the mayor is the asked noun
+        asked_noun = next((w for w in nouns if _plural_noun_slot(w)), None)
     if slot is None and _WHO.search(lower):
         slot = "agent"
     if slot is None and speaker:

@@ -39,6 +39,8 @@ _MONEY = re.compile(
     r"cents|rand|roubles|rubles|kroner|krona)\b",
     re.I,
 )
+# A product and its model number: "Nokia 3220", "Xbox 360", "Half-Life 2", "Pro Evolution Soccer 4"
+_MODEL = re.compile(r"\b[A-Z][\w-]*(?: [A-Z][\w-]*){0,3} \d[\dA-Za-z]*\b(?![-–.,]\d)")
 _PERCENT = re.compile(r"\b\d[\d,.]*\s?(?:%|per cent|percent|percentage points?)", re.I)
 _SCORE = re.compile(r"\b\d{1,3}\s?[-–]\s?\d{1,3}\b")
 _NUMBER_WORDS = (
@@ -71,11 +73,21 @@ class Filler:
 
 
 def _is_new(text: str, frame: QuestionFrame) -> bool:
-    """A filler the question already gives is no answer ("When did X join in 2004?" -> not 2004)."""
+    """A filler the question already gives is no answer ("When did X join in 2004?" -> not 2004), nor is a
+    name built on one of the question's names ("The Jimi Hendrix Experience" does not answer who bought
+    Hendrix's guitar)."""
     parts = [fold(w) for w in words(text)]
     content = [p for p in parts if p not in ("the", "a", "an", "of", "and", "s")]
     if not content:
         return False
+    known = [p for p in content if p in frame.words]
+    if len(known) >= 2 and len(known) >= 2 * len(content) / 3:
+        return False  # "the Yantai State Asset Management Bureau" for "the Yantai state asset bureau"
+    folded = " ".join(parts)
+    for entity in frame.entities:
+        entity_words = [fold(w) for w in words(entity)]
+        if len(entity_words) >= 2 and f" {' '.join(entity_words)} " in f" {folded} ":
+            return False
     return not all(p in frame.words or any(word_matches(p, q) for q in frame.words if len(q) > 3) for p in content)
 
 
@@ -125,6 +137,7 @@ def fillers(frame: QuestionFrame, doc: Any) -> list[Filler]:
                 Filler(m.group(1), m.start(1), m.end(1), "TITLE")
                 for m in re.finditer(r"[\"“‘']([A-Z][^\"”’']{2,60})[\"”’']", sentence)
             ]
+            found += [f for f in _regex_fillers(_MODEL, sentence, "MODEL") if not _DATE_WORDS.match(f.text)]
     elif slot == "count":
         for tok in _number_tokens(doc):
             if frame.count_noun is None or _counts(tok, frame.count_noun):
@@ -132,11 +145,87 @@ def fillers(frame: QuestionFrame, doc: Any) -> list[Filler]:
     elif slot == "score":
         found = _regex_fillers(_SCORE, sentence, "SCORE")
     found = [f for f in found if _is_new(f.text, frame)]
+    if slot in ("agent", "org", "person"):
+        found = [f for f in found if not _descriptor(f, doc) and not _location(f, doc)]
+    elif slot == "count":
+        found = [f for f in found if not _in_amount(f, doc)]
     if slot == "date":  # "earlier this month", "recently", "a 10-month plan", "the 22-year-old" do not answer "when"
         found = [f for f in found if _SPECIFIC_DATE.search(f.text) and not _DURATION.match(f.text)]
     if frame.asked_noun and slot in ("person", "org", "place", "name"):
         found = _near_asked_noun(frame.asked_noun, doc, found)
+        noun = frame.asked_noun
+        if noun in _FACILITY_NOUNS:
+            # "which airport / ground / park": a city or country is where it is, not its name; "the Nairobi
+            # Serena Hotel" names a hotel, not a park
+            kin = next((g for g in _FACILITY_KIN if noun in g), {noun})
+            found = [
+                f
+                for f in found
+                if (f.label != "GPE" or noun in fold(f.text))
+                and not (_kind_of(f) in _FACILITY_NOUNS and _kind_of(f) not in kin)
+            ]
+        elif noun in _REGION_NOUNS:  # "which county / city / country": a place name, not a firm or a team
+            found = [f for f in found if f.label in ("GPE", "LOC")]
     return found
+
+
+_FACILITY_NOUNS = frozenset(
+    "venue stadium ground park street hotel hospital prison airport circuit course theatre cinema arena port "
+    "building church cathedral school jail court track bridge square palace museum gallery club".split()
+)
+_FACILITY_KIN = [frozenset("ground stadium park arena venue field".split()), frozenset("prison jail".split())]
+_REGION_NOUNS = frozenset(
+    "country city town region state county nation capital village island district province continent suburb "
+    "borough neighbourhood neighborhood".split()
+)
+
+
+def _kind_of(filler: Filler) -> str:
+    """The last word of a name says what it names: "Serena Hotel" -> hotel, "Windsor Park" -> park."""
+    parts = words(filler.text)
+    return fold(parts[-1]) if parts else ""
+
+
+_LOCATIVE = frozenset({"in", "at", "near", "outside", "inside", "across", "throughout", "around"})
+
+
+def _location(filler: Filler, doc: Any) -> bool:
+    """ "told a radio station in California": a place the sentence happens in does not answer "who"."""
+    root = _span_root(filler, doc)
+    return (
+        filler.label in ("GPE", "LOC", "FAC")
+        and root is not None
+        and root.dep_ == "pobj"
+        and root.head.lower_ in _LOCATIVE
+    )
+
+
+def _span_root(filler: Filler, doc: Any) -> Any:
+    span = doc.char_span(filler.start, filler.end, alignment_mode="expand")
+    return None if span is None else span.root
+
+
+def _descriptor(filler: Filler, doc: Any) -> bool:
+    """A nationality or place used as an adjective ("US rock band", "the Italian liqueur maker") describes
+    someone; it does not name who."""
+    root = _span_root(filler, doc)
+    if root is None or root.dep_ not in ("amod", "compound"):
+        return False
+    # "Italian Ranieri" too; but "Chelsea" in "Chelsea's Frank Lampard" or "Valencia" in "Valencia coach" may
+    # be the club asked for, so a place name only as an adjective of a common noun
+    return filler.label == "NORP" or (filler.label == "GPE" and root.head.pos_ == "NOUN")
+
+
+def _in_amount(filler: Filler, doc: Any) -> bool:
+    """The 100,000 of "£100,000-a-year" or "20%" is an amount, not a count of anything."""
+    root = _span_root(filler, doc)
+    if root is None:
+        return False
+    if root.ent_type_ in ("MONEY", "PERCENT"):
+        return True
+    before = doc[root.i - 1].text if root.i > 0 else ""
+    after = doc[root.i + 1].lower_ if root.i + 1 < len(doc) else ""
+    return (before != "" and before[-1] in "£$€¥") or after in ("%", "percent")
 
 
 _SPECIFIC_DATE = re.compile(
@@ -163,7 +252,11 @@ def _near_asked_noun(noun: str, doc: Any, found: list[Filler]) -> list[Filler]:
     near = []
     for filler in found:
         span = doc.char_span(filler.start, filler.end, alignment_mode="expand")
-        if span is not None and any(span.start - 3 <= i < span.end + 3 for i in mentions):
+        if span is None:
+            continue
+        # "a park in Kenya", "the mayor of London": a name hung on the noun by a preposition is not its name
+        hung = span.root.dep_ == "pobj" and span.root.head.head.i in mentions
+        if not hung and any(span.start - 3 <= i < span.end + 3 for i in mentions):
             near.append(filler)
     return near
 

@@ -258,6 +258,18 @@ class Manifest:
                 out[row[0]] = ChunkRow(*row)
         return out
 
+    def chunk_ids_of_articles(self, article_ids: Sequence[str]) -> list[str]:
+        """Every chunk id of these articles, in article order, then position order."""
+        out: list[str] = []
+        for article_id in article_ids:
+            out += [
+                c
+                for (c,) in self.db.execute(
+                    "SELECT id FROM chunks WHERE article_id = ? ORDER BY position", (article_id,)
+                )
+            ]
+        return out
+
     def all_chunks(self) -> Iterator[ChunkRow]:
         for row in self.db.execute(_CHUNK_SELECT + " ORDER BY c.id"):
             yield ChunkRow(*row)

@@ -198,6 +198,18 @@ class Store:
             )
         return out
 
+    def with_article_context(self, passages: list[Passage], articles: int) -> list[Passage]:
+        """`passages`, then every other chunk of the first `articles` articles they come from.
+
+        Why: retrieval ranks chunks, and the sentence holding the asked detail is often in a chunk of the right
+        article that did not make the top k ("The two men are due to be sentenced on 29 April." shares no
+        word with the question). The added chunks come last, scored 0: they are context, not hits.
+        """
+        top = list(dict.fromkeys(p.article_id for p in passages))[:articles]
+        have = {p.chunk_id for p in passages}
+        extra = [c for c in self.manifest.chunk_ids_of_articles(top) if c not in have]
+        return passages + self.passages([(c, {"score": 0.0, "bm25": 0.0, "cosine": None}) for c in extra])
+
     def stats(self) -> StoreStats:
         counts = self.manifest.counts()
         facets = self.manifest.facets()

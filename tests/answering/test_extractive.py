@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+import pytest
+
 from assistant import Assistant
 from assistant.answering.condense import rewrite_followup
+from assistant.answering.extractive import _mentioned
+from assistant.text import fold, words
 from assistant.types import Turn
 
 
@@ -38,3 +42,19 @@ def test_rewrite_rules() -> None:
     assert rewrite_followup("What did Erdogan say?", history) == "What did Erdogan say?"
     assert rewrite_followup("And about shells?", history) == "And about shells (Vučić, Turkish)?"
     assert rewrite_followup("What did he say?", None) == "What did he say?"
+
+
+@pytest.mark.parametrize(
+    ("entity", "article", "present"),
+    [
+        ("Liberal Democrats", "The Lib Dems have appointed a senior figure from BT.", True),
+        ("Mobile Data Association", "The MDA said 133m texts were sent.", True),
+        ("Scottish", "Large retailers in Scotland will stay closed.", True),
+        ("Dutch", "Shares in the Netherlands fell.", True),
+        ("World Cup", "The cup final was played in May.", False),  # "cup" is there, "world" is not
+        ("Liberal Democrats", "The liberty of the press was debated.", False),
+        ("Mobile Data Association", "Mobile data grew.", False),
+    ],
+)
+def test_a_name_the_article_writes_short_is_mentioned(entity: str, article: str, present: bool) -> None:
+    assert _mentioned(entity, {fold(w) for w in words(article)}) is present

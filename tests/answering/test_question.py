@@ -87,3 +87,13 @@ def test_bridge_questions_are_split_into_two_hops(question: str, inner: str, out
 )
 def test_single_hop_questions_have_no_bridge(question: str) -> None:
     assert bridge(question) is None
+
+
+def test_the_counted_noun_is_the_head_of_a_hyphenated_compound() -> None:
+    assert analyze("How many T-Mobile customers had their names taken?").count_noun == "customer"
+    assert analyze("How many Labour MPs voted against the bill?").count_noun == "mp"
+
+
+def test_the_name_of_a_noun_asks_for_that_noun() -> None:
+    frame = analyze("What is the name of the Seattle mayor criticised in the row?")
+    assert (frame.slot, frame.asked_noun) == ("person", "mayor")

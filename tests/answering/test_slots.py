@@ -27,6 +27,14 @@ def fill(question: str, sentence: str) -> list[str]:
         ("How many Labour MPs voted against the bill?", "In all, 41 Labour MPs voted against it.", "41"),
         ("When did Yukos file for bankruptcy?", "Yukos filed for bankruptcy on 14 December.", "14 December"),
         ("What was the final score?", "Chelsea won the match 2-1 at Stamford Bridge.", "2-1"),
+        ("Which Nokia phone model do passengers need?", "Passengers will need to own a Nokia 3220 handset.", "3220"),
+        ("How many T-Mobile customers had their data taken?", "He took the addresses of 400 customers.", "400"),
+        (
+            "At which ground did Newry beat Bangor?",
+            "Newry beat Bangor 5-1 at Windsor Park on Saturday.",
+            "Windsor Park",
+        ),
+        ("What is the name of the Seattle mayor?", "Seattle mayor Greg Nickels defended the decision.", "Greg Nickels"),
     ],
 )
 def test_a_sentence_that_holds_the_asked_detail_fills_the_slot(question: str, sentence: str, expected: str) -> None:
@@ -47,6 +55,31 @@ def test_a_sentence_that_holds_the_asked_detail_fills_the_slot(question: str, se
         ("In which Nairobi park was he attacked?", "He was attacked in a park in Nairobi.", "no new place"),
         ("When was Peter Lynch appointed?", "A 10-month restructuring plan was deemed a failure.", "a duration"),
         ("When did Aaliyah's plane crash?", "The 22-year-old singer's family settled.", "an age"),
+        (
+            "Who bought Jimi Hendrix's guitar?",
+            "A buyer linked to the Jimi Hendrix Foundation bought the guitar.",
+            "a name built on his names no buyer",
+        ),
+        (
+            "Who did Korn bring in to replace Welch?",
+            "Welch told a radio station in California he was leaving.",
+            "a place",
+        ),
+        (
+            "Which foreign company is buying a share from the Yantai state asset bureau?",
+            "The Italian liqueur maker will acquire the shares from the Yantai State Asset Management Bureau.",
+            "a nationality describes the buyer; the bureau is the one the question names",
+        ),
+        ("In which Nairobi park was he mugged?", "He was mugged by six men in a park in Kenya.", "where the park is"),
+        ("In which Nairobi park was he mugged?", "It happened 100 yards from the Nairobi Serena Hotel.", "a hotel"),
+        ("Which airport would the troops have secured?", "France had begun evacuating its citizens.", "a country"),
+        ("In which Texas county is the ranch?", "Mr Underwood told the Reuters news agency.", "a firm is no county"),
+        ("How many staff will work for him?", "He will start the £100,000-a-year job immediately.", "an amount"),
+        (
+            "What is the name of the Seattle mayor?",
+            '"The mayor is going to go down as the mayor who destroyed it," said Ray Marshall.',
+            "the name is not the mayor's",
+        ),
     ],
 )
 def test_a_topical_sentence_without_the_asked_detail_does_not(question: str, sentence: str, why: str) -> None:
