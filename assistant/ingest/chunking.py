@@ -1,7 +1,10 @@
 """Article -> chunks sized to the embedding model's window, sentence-aware, with overlap and offsets.
 
 llama-index's `SentenceSplitter` does the splitting, counting in the model's own word pieces (its default
-counts tiktoken tokens, which the MiniLM window does not care about, and would download an encoding).
+counts tiktoken tokens, which the MiniLM window does not care about, and would download an encoding), and
+cutting at the project's own sentence boundaries (`assistant.text.sentence_spans`, which keeps a quotation
+with its "said X"): its default punkt splitter cut inside quotations, so a chunk could start mid-quote where
+the answerer sees no sentence (22 of 543 chunks on 150 politics articles).
 """
 
 from __future__ import annotations
@@ -13,10 +16,23 @@ from collections.abc import Callable
 from llama_index.core.node_parser import SentenceSplitter
 
 from assistant.embedding import MODEL_WINDOW
+from assistant.text import sentence_spans
 from assistant.types import Article, Chunk
 
 SPECIAL_TOKENS = 2  # [CLS] and [SEP]
-EMBED_FORMAT = "title+text+sentences-v2"  # bump when embed_text() changes: stored vectors then need recomputing
+# bump when embed_text() or the chunk boundaries change: stored chunks and vectors then need recomputing
+EMBED_FORMAT = "title64+text+sentences-v3"
+TITLE_TOKENS = 64  # a headline longer than this is cut for embedding; the chunk text never is
+
+
+def split_sentences(text: str) -> list[str]:
+    """`text` cut at `sentence_spans` boundaries, every character kept (the pieces join back to `text`), as
+    SentenceSplitter's `chunking_tokenizer_fn` contract wants."""
+    starts = [start for start, _ in sentence_spans(text)]
+    if len(starts) < 2:
+        return [text]
+    starts[0] = 0
+    return [text[a:b] for a, b in zip(starts, [*starts[1:], len(text)], strict=True)]
 
 
 def embed_text(title: str, text: str) -> str:
@@ -73,6 +89,7 @@ class Chunker:
                 chunk_overlap=min(self.chunk_overlap, size // 4),
                 tokenizer=lambda text: [0] * self._count(text),
                 paragraph_separator="\n\n",
+                chunking_tokenizer_fn=split_sentences,
             )
         return self._splitters[size]
 
@@ -84,9 +101,21 @@ class Chunker:
         finally:
             self._text, self._starts = "", []
 
+    def _title(self, title: str) -> str:
+        """The headline as embedded: whole, or its first words up to TITLE_TOKENS word pieces."""
+        if len(self._token_ids(title)) <= TITLE_TOKENS:
+            return title
+        kept: list[str] = []
+        for word in title.split():
+            if len(self._token_ids(" ".join([*kept, word]))) > TITLE_TOKENS:
+                break
+            kept.append(word)
+        return " ".join(kept)
+
     def _chunk(self, article: Article) -> list[Chunk]:
         # The title is embedded with every chunk, so it takes its share of the window: no chunk is truncated.
-        title_budget = self._count(article.title) + 2
+        title = self._title(article.title)
+        title_budget = len(self._token_ids(title)) + 2
         size = max(32, self.chunk_size - title_budget)
         pieces = self._splitter(size).split_text(article.text)
         chunks: list[Chunk] = []
@@ -103,7 +132,7 @@ class Chunker:
                     start=start,
                     end=end,
                     text=text,
-                    embed_text=embed_text(article.title, text),
+                    embed_text=embed_text(title, text),
                 )
             )
         return chunks
