@@ -118,7 +118,7 @@ class Assistant:
             raise InvalidQuestion("the question is empty")
         if len(question) > self.settings.max_question_chars:
             raise InvalidQuestion(
-                f"the question is {len(question)} characters long; the limit is {self.settings.max_question_chars}"
+                f"the question is {len(question):,} characters long; the limit is {self.settings.max_question_chars:,}"
             )
         return " ".join(question.split())
 

@@ -15,7 +15,7 @@ from tests.conftest import write_corpus
 def test_empty_and_huge_questions_are_rejected_clearly(seeded: Assistant) -> None:
     with pytest.raises(InvalidQuestion, match="empty"):
         seeded.ask("   ")
-    with pytest.raises(InvalidQuestion, match="limit is 1000"):
+    with pytest.raises(InvalidQuestion, match="limit is 1,000"):
         seeded.ask("why " * 400)
 
 

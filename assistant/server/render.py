@@ -219,6 +219,15 @@ def question_html(question: str) -> str:
     return f'<div class="na-question">{escape_block(question)}</div>'
 
 
+def counter_html(length: int, limit: int) -> str:
+    """The question's length against the limit (the page script updates it as the reader types)."""
+    over = length > limit
+    text = f"{length:,} / {limit:,} characters" + (
+        f": too long by {length - limit:,}, shorten the question" if over else ""
+    )
+    return f'<div class="na-count{" na-over" if over else ""}" role="status" aria-live="polite">{text}</div>'
+
+
 def error_html(message: str) -> str:
     """A failure to answer (not an abstention): e.g. the store is unavailable."""
     text = f"Could not answer: {escape_text(message)}"

@@ -72,6 +72,8 @@ CSS = """
   var(--border-color-accent) !important; font-size: .88em; font-style: normal !important; quotes: none; }
 .na-passage mark, .na-quote mark { background: #fde68a; color: #1f2937; padding: 0 .1em; border-radius: 2px; }
 .na-cursor { opacity: .6; }
+.na-count { font-size: .8em; color: var(--body-text-color-subdued); text-align: right; margin-top: -.3em; }
+.na-count.na-over { color: var(--error-text-color, #b91c1c); font-weight: 600; }
 """
 
 # [n] links jump to their source entry. Handled in script rather than by the browser's fragment navigation:
@@ -112,6 +114,18 @@ JS = """
     if (questions.length > questionsSeen) reveal(questions[questions.length - 1], 12);
     questionsSeen = questions.length;
   }).observe(document.body, { childList: true, subtree: true });
+}
+"""
+
+
+# The question's length as the reader types (code points, as the server counts), said politely to screen readers.
+COUNTER_JS = """
+(q) => {
+  const box = document.querySelector("#na-question textarea");  // the typed text as it is now (q can lag)
+  const n = [...((box && box.value) || q || "")].length, over = n > LIMIT, fmt = (x) => x.toLocaleString("en");
+  const excess = over ? `: too long by ${fmt(n - LIMIT)}, shorten the question` : "";
+  const text = `${fmt(n)} / ${fmt(LIMIT)} characters${excess}`;
+  return `<div class="na-count${over ? " na-over" : ""}" role="status" aria-live="polite">${text}</div>`;
 }
 """
 
@@ -162,18 +176,29 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
         date_to: Any,
     ) -> Iterator[tuple[str, list[Message], list[Message], list[Turn]]]:
         """Yields (textbox, chatbot, messages state, turns state) as the answer is produced."""
-        question = (question or "").strip()
-        if not question:
+        typed = question or ""
+        if not typed.strip():
             return
-        try:  # before the question shows in the chat: a refused question leaves no pending bubble
-            assistant.validate_question(question)
-        except InvalidQuestion as exc:
-            message = str(exc)
-            raise gr.Error(f"{message[:1].upper()}{message[1:]}.") from None
+        question = typed
+        # A refused question or filter is said in the conversation, as the turn it would have been, and the
+        # question stays in the box to fix: a toast would hide the chat and the text would be lost.
+        refusal = None
         try:
+            assistant.validate_question(question)
             filters = _filters(categories, sources, date_from, date_to)
+        except InvalidQuestion as exc:
+            refusal = str(exc)
         except ValidationError as exc:
-            raise gr.Error(f"Invalid filter: {exc.errors()[0].get('msg', exc)}") from None
+            refusal = f"invalid filter: {exc.errors()[0].get('msg', exc)}"
+        if refusal is not None:
+            shown = question if len(question) <= 300 else question[:300] + "…"
+            messages = [
+                *messages,
+                {"role": "user", "content": render.question_html(shown)},
+                {"role": "assistant", "content": render.error_html(refusal)},
+            ]
+            yield typed, messages, messages, turns
+            return
         turn = len(turns) // 2 + 1  # numbers this answer's source anchors, unique on the page
         messages = [*messages, {"role": "user", "content": render.question_html(question)}]
         pending = {"role": "assistant", "content": render.streaming_html("")}
@@ -196,7 +221,8 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
                     ]
                     yield "", messages, messages, turns
         except InvalidQuestion as exc:
-            raise gr.Error(str(exc)) from None
+            messages = [*messages, {"role": "assistant", "content": render.error_html(str(exc))}]
+            yield typed, messages, messages, turns
         except InvalidFilters as exc:  # shown in the turn that caused it; the conversation stays
             messages = [*messages, {"role": "assistant", "content": render.error_html(f"invalid filter: {exc}")}]
             yield "", messages, messages, turns
@@ -245,12 +271,14 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
                         show_label=False,
                         lines=1,
                         max_lines=4,
-                        max_length=settings.max_question_chars,
+                        # no max_length: the browser would cut a long paste silently; the counter says
+                        # when it is too long and the server refuses it with the reason
                         scale=8,
                         autofocus=True,
                         elem_id="na-question",
                     )
                     ask_button = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="na-ask")
+                counter = gr.HTML(render.counter_html(0, settings.max_question_chars), elem_id="na-count")
             with gr.Column(scale=1, min_width=240):
                 gr.Markdown("### Filters")
                 category_filter = gr.Dropdown(
@@ -277,6 +305,15 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
             outputs=outputs,
             concurrency_id="answer",
             show_progress="hidden",
+        )
+        # Counted in the browser as the reader types: no request per keystroke.
+        limit = settings.max_question_chars
+        question_box.change(
+            None,
+            question_box,
+            counter,
+            js=COUNTER_JS.replace("LIMIT", str(limit)),
+            queue=False,
         )
         chatbot.example_select(use_example, None, question_box, queue=False).then(
             respond, inputs, outputs, concurrency_id="answer", show_progress="hidden"

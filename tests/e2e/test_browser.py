@@ -192,3 +192,27 @@ def test_two_sessions_do_not_share_their_history(chat_server: RunningServer, chr
     finally:
         first_context.close()
         second_context.close()
+
+
+def test_a_too_long_paste_is_counted_refused_in_the_turn_and_kept(
+    chat_server: RunningServer, browser_page: tuple[Any, NetworkGuard]
+) -> None:
+    """5,000 pasted characters are not cut to 1,000 silently: the counter says so as it is pasted, the refusal
+    is a turn of the conversation (which stays), and the text stays in the box to shorten."""
+    from playwright.sync_api import expect
+
+    page, _network = browser_page
+    open_chat(page, chat_server)
+    ask(page, "What did Vučić say about Turkish industry?")
+    box = page.locator("#na-question textarea")
+    long_question = "What did Vučić say about drones? " * 152  # 5,016 characters
+    box.fill(long_question)
+    expect(page.locator("#na-count")).to_contain_text("5,016 / 1,000 characters: too long by 4,016")
+    expect(page.locator("#na-count .na-over")).to_have_count(1)
+    box.press("Enter")
+    expect(page.locator(".na-error")).to_contain_text("the question is 5,016 characters long; the limit is 1,000")
+    expect(page.locator(".na-answered")).to_have_count(1)  # the earlier answer is still there
+    expect(page.locator(".na-question")).to_have_count(2)
+    assert box.input_value() == long_question
+    box.fill("What did Vučić say about shells?")
+    expect(page.locator("#na-count")).to_have_text("32 / 1,000 characters")

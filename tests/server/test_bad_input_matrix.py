@@ -191,8 +191,13 @@ def chat_http(seeded_module: Assistant) -> Iterator[TestClient]:
 
 NO_FILTERS = [None, None, None, None]
 CHAT: list[tuple[str, str, list[Any], str]] = [
-    ("a 5,000-character paste", "x" * 5000, NO_FILTERS, "The question is 5000 characters long; the limit is 1000."),
-    ("only control characters", "\x00\x1b", NO_FILTERS, "The question is empty."),
+    (
+        "a 5,000-character paste",
+        "x" * 5000,
+        NO_FILTERS,
+        "Could not answer: the question is 5,000 characters long; the limit is 1,000",
+    ),
+    ("only control characters", "\x00\x1b", NO_FILTERS, "Could not answer: the question is empty"),
     ("30 February", Q, [None, None, "2005-02-30", None], "is not a calendar date"),
     ("an unknown category", Q, [["Business"], None, None, None], "is not in the list of choices"),  # Gradio checks
 ]
