@@ -19,6 +19,7 @@ from assistant.answering.slots import slot_check_for
 from assistant.config import Backend, Settings
 from assistant.embedding import MiniLMEmbedding, get_embedder
 from assistant.errors import IngestInProgress, InvalidFilters, InvalidQuestion
+from assistant.feedback import FeedbackLog
 from assistant.ingest.chunking import Chunker
 from assistant.ingest.pipeline import IngestPipeline, IngestSummary, Progress
 from assistant.prompts import Prompts
@@ -45,6 +46,7 @@ class Assistant:
         self._store: Store | None = None
         self._llm: OpenAIAnswerer | None = None
         self._seed_lock = threading.Lock()
+        self.feedback = FeedbackLog(self.settings.data_dir / "feedback.jsonl")  # readers' 👍/👎 on answers
 
     # --- parts, built on first use
     @property

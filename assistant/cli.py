@@ -249,6 +249,26 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 PACKAGED_EVAL_SET = Path(__file__).resolve().parent / "resources" / "eval" / "news_qa.jsonl"
 
 
+def _drafts_from_feedback(assistant: Assistant, out_dir: Path) -> None:
+    from assistant.feedback import write_drafts
+
+    entries = assistant.feedback.read()
+    if not entries:
+        out.print(
+            f"no feedback recorded yet in {escape(str(assistant.feedback.path))}: nothing to draft", highlight=False
+        )
+        return
+    target = out_dir / "feedback-drafts.jsonl"
+    count = write_drafts(entries, target)
+    up = sum(e.rating == "up" for e in entries)
+    out.print(
+        f"{count} draft eval item(s) from {up} 👍 and {count - up} 👎 -> {escape(str(target))}\n"
+        "Each has a 'todo' saying what a human must confirm before it joins eval/sets (then: python "
+        "eval/validate_set.py).",
+        highlight=False,
+    )
+
+
 @app.command("eval")
 def evaluate(
     eval_set: Annotated[
@@ -270,6 +290,14 @@ def evaluate(
     check: Annotated[bool, typer.Option(help="Exit 1 if a headline metric fell below the baseline.")] = False,
     tolerance: Annotated[float, typer.Option(help="Allowed absolute drop per headline metric.")] = 0.02,
     update_baseline: Annotated[bool, typer.Option(help="Write this run as the new baseline.")] = False,
+    from_feedback: Annotated[
+        bool,
+        typer.Option(
+            "--from-feedback",
+            help="Instead of scoring: turn the chat's 👍/👎 (DATA_DIR/feedback.jsonl) into draft eval items "
+            "(OUT/feedback-drafts.jsonl) for a human to confirm.",
+        ),
+    ] = False,
     data_dir: DataDir = None,
     collection: Annotated[str, typer.Option("--collection")] = "eval",
     verbose: Verbose = False,
@@ -284,6 +312,9 @@ def evaluate(
     # In a checkout the set, reports, baseline and corpora sit where the repo keeps them; from an installed
     # wheel the set and the seed come from the package and the rest from options (or ./eval-reports).
     checkout = (REPO_ROOT / "eval" / "sets").is_dir()
+    if from_feedback:
+        _drafts_from_feedback(assistant, out_dir or (REPO_ROOT / "eval/reports" if checkout else Path("eval-reports")))
+        return
     eval_set = eval_set or (REPO_ROOT / "eval/sets/news_qa.jsonl" if checkout else PACKAGED_EVAL_SET)
     out_dir = out_dir or (REPO_ROOT / "eval/reports" if checkout else Path("eval-reports"))
     baseline = baseline or (REPO_ROOT / "eval/baseline.json" if checkout else out_dir / "baseline.json")

@@ -219,6 +219,15 @@ def question_html(question: str) -> str:
     return f'<div class="na-question">{escape_block(question)}</div>'
 
 
+def feedback_note_html(rating: str | None, question: str, message: str = "") -> str:
+    """The line confirming a 👍/👎 (or a comment): polite to screen readers, the question escaped."""
+    if rating is not None:
+        verdict = "helpful" if rating == "up" else "wrong or unhelpful"
+        short = question if len(question) <= 80 else question[:80] + "…"
+        message = f"Recorded: the answer to “{short}” was {verdict}. Add a comment below if you like."
+    return f'<div class="na-feedback-note" role="status" aria-live="polite">{escape_text(message)}</div>'
+
+
 def counter_html(length: int, limit: int) -> str:
     """The question's length against the limit (the page script updates it as the reader types)."""
     over = length > limit

@@ -27,10 +27,11 @@ from starlette.routing import Mount
 
 from assistant.assistant import Assistant
 from assistant.errors import InvalidFilters, InvalidQuestion
+from assistant.feedback import MAX_COMMENT_CHARS, Feedback, Rating
 from assistant.server import render
 from assistant.server.api import configured_token
 from assistant.store import StoreUnavailable
-from assistant.types import Filters
+from assistant.types import Answer, Filters
 
 log = logging.getLogger(__name__)
 
@@ -170,12 +171,15 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
         question: str,
         messages: list[Message],
         turns: list[Turn],
+        answers: dict[str, Any],
         categories: list[str] | None,
         sources: list[str] | None,
         date_from: Any,
         date_to: Any,
-    ) -> Iterator[tuple[str, list[Message], list[Message], list[Turn]]]:
-        """Yields (textbox, chatbot, messages state, turns state) as the answer is produced."""
+    ) -> Iterator[tuple[str, list[Message], list[Message], list[Turn], dict[str, Any]]]:
+        """Yields (textbox, chatbot, messages state, turns state, answers state) as the answer is produced.
+
+        `answers` maps a chat message's index to the answer shown there (and its filters), for 👍/👎."""
         typed = question or ""
         if not typed.strip():
             return
@@ -197,12 +201,12 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
                 {"role": "user", "content": render.question_html(shown)},
                 {"role": "assistant", "content": render.error_html(refusal)},
             ]
-            yield typed, messages, messages, turns
+            yield typed, messages, messages, turns, answers
             return
         turn = len(turns) // 2 + 1  # numbers this answer's source anchors, unique on the page
         messages = [*messages, {"role": "user", "content": render.question_html(question)}]
         pending = {"role": "assistant", "content": render.streaming_html("")}
-        yield "", [*messages, pending], messages, turns
+        yield "", [*messages, pending], messages, turns, answers
 
         streamed = ""
         try:
@@ -210,42 +214,77 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
                 if event.kind == "delta":
                     streamed += event.text
                     partial = {"role": "assistant", "content": render.streaming_html(streamed)}
-                    yield "", [*messages, partial], messages, turns
+                    yield "", [*messages, partial], messages, turns, answers
                 elif event.kind == "answer" and event.answer is not None:
                     answer = event.answer
                     messages = [*messages, {"role": "assistant", "content": render.answer_html(answer, turn)}]
+                    record = {
+                        "answer": answer.model_dump(mode="json"),
+                        "filters": filters.model_dump() if filters else None,
+                    }
+                    answers = {**answers, str(len(messages) - 1): record}
                     turns = [
                         *turns,
                         {"role": "user", "content": question},
                         {"role": "assistant", "content": answer.text},
                     ]
-                    yield "", messages, messages, turns
+                    yield "", messages, messages, turns, answers
         except InvalidQuestion as exc:
             messages = [*messages, {"role": "assistant", "content": render.error_html(str(exc))}]
-            yield typed, messages, messages, turns
+            yield typed, messages, messages, turns, answers
         except InvalidFilters as exc:  # shown in the turn that caused it; the conversation stays
             messages = [*messages, {"role": "assistant", "content": render.error_html(f"invalid filter: {exc}")}]
-            yield "", messages, messages, turns
+            yield "", messages, messages, turns, answers
         except StoreUnavailable as exc:
             log.error("store unavailable while answering: %s", exc)
             messages = [*messages, {"role": "assistant", "content": render.error_html(str(exc))}]
-            yield "", messages, messages, turns
+            yield "", messages, messages, turns, answers
         except Exception:  # a bug: say so in the chat instead of leaving the answer pending forever
             log.exception("failed to answer %r", question)
             failure = render.error_html("an unexpected error; the server log has details")
             messages = [*messages, {"role": "assistant", "content": failure}]
-            yield "", messages, messages, turns
+            yield "", messages, messages, turns, answers
 
     def use_example(event: gr.SelectData) -> str:
         value = event.value
         return str(value.get("text", "")) if isinstance(value, dict) else str(value)
 
-    def new_chat() -> tuple[list[Message], list[Message], list[Turn]]:
-        return [], [], []
+    def new_chat() -> tuple[list[Message], list[Message], list[Turn], dict[str, Any]]:
+        return [], [], [], {}
+
+    def rate(answers: dict[str, Any], event: gr.LikeData) -> tuple[str, Any, Any, str]:
+        """👍/👎 on an answer: stored at once with the question, answer, citations and settings; the comment
+        box opens for an optional reason. Returns (note, comment box, send button, rated feedback id)."""
+        index = event.index[0] if isinstance(event.index, (list, tuple)) else event.index
+        shown = answers.get(str(index))
+        if shown is None or event.liked not in (True, False):  # an error turn, or a rating taken back
+            return "", gr.Textbox(visible=False), gr.Button(visible=False), ""
+        answer = Answer.model_validate(shown["answer"])
+        filters = Filters.model_validate(shown["filters"]) if shown.get("filters") else None
+        rating: Rating = "up" if event.liked else "down"
+        feedback = assistant.feedback.add(Feedback.of(rating, answer, settings.collection, filters))
+        note = render.feedback_note_html(rating, answer.question)
+        return note, gr.Textbox(value="", visible=True), gr.Button(visible=True), feedback.id
+
+    def send_comment(feedback_id: str, comment: str) -> tuple[str, Any, Any]:
+        if not feedback_id or not comment.strip():
+            return (
+                render.feedback_note_html(None, "", "Write a comment first, or leave it: the rating is kept."),
+                gr.Textbox(),
+                gr.Button(),
+            )
+        assistant.feedback.comment(feedback_id, comment)
+        return (
+            render.feedback_note_html(None, "", "Comment recorded. Thank you."),
+            gr.Textbox(value="", visible=False),
+            gr.Button(visible=False),
+        )
 
     with gr.Blocks(title="News assistant", analytics_enabled=False, fill_height=True) as blocks:
         messages_state = gr.State([])
         turns_state = gr.State([])
+        answers_state = gr.State({})
+        rated_state = gr.State("")  # the id of the last rating, for its comment
         with gr.Row(equal_height=False):
             with gr.Column(scale=4, min_width=360):
                 gr.Markdown("# News assistant", elem_classes=["na-title"])
@@ -262,7 +301,7 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
                     autoscroll=False,  # the page script scrolls each new question to the top instead
                     latex_delimiters=[],  # "$" in an article is money, not maths
                     buttons=[],  # copying would copy the message HTML
-                    feedback_options=None,
+                    feedback_options=["Like", "Dislike"],
                     elem_id="na-chat",
                 )
                 with gr.Row(equal_height=True):
@@ -279,6 +318,17 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
                     )
                     ask_button = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="na-ask")
                 counter = gr.HTML(render.counter_html(0, settings.max_question_chars), elem_id="na-count")
+                feedback_note = gr.HTML("", elem_id="na-feedback-note")
+                with gr.Row(equal_height=True):
+                    comment_box = gr.Textbox(
+                        label=f"What was right or wrong? (optional, up to {MAX_COMMENT_CHARS:,} characters)",
+                        max_lines=3,
+                        max_length=MAX_COMMENT_CHARS,
+                        visible=False,
+                        scale=8,
+                        elem_id="na-comment",
+                    )
+                    comment_button = gr.Button("Send comment", visible=False, scale=1, elem_id="na-send-comment")
             with gr.Column(scale=1, min_width=240):
                 gr.Markdown("### Filters")
                 category_filter = gr.Dropdown(
@@ -296,8 +346,10 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
                     elem_classes=["na-side-note"],
                 )
 
-        inputs = [question_box, messages_state, turns_state, category_filter, source_filter, date_from, date_to]
-        outputs = [question_box, chatbot, messages_state, turns_state]
+        inputs = [
+            question_box, messages_state, turns_state, answers_state, category_filter, source_filter, date_from, date_to
+        ]  # fmt: skip
+        outputs = [question_box, chatbot, messages_state, turns_state, answers_state]
         gr.on(
             triggers=[question_box.submit, ask_button.click],
             fn=respond,
@@ -318,8 +370,13 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
         chatbot.example_select(use_example, None, question_box, queue=False).then(
             respond, inputs, outputs, concurrency_id="answer", show_progress="hidden"
         )
-        new_chat_button.click(new_chat, None, [chatbot, messages_state, turns_state], queue=False)
-        chatbot.clear(new_chat, None, [chatbot, messages_state, turns_state], queue=False)
+        cleared = [chatbot, messages_state, turns_state, answers_state]
+        new_chat_button.click(new_chat, None, cleared, queue=False)
+        chatbot.clear(new_chat, None, cleared, queue=False)
+        chatbot.like(rate, answers_state, [feedback_note, comment_box, comment_button, rated_state], queue=False)
+        comment_io = ([rated_state, comment_box], [feedback_note, comment_box, comment_button])
+        comment_button.click(send_comment, *comment_io, queue=False)
+        comment_box.submit(send_comment, *comment_io, queue=False)
         blocks.load(refresh_status, None, [status_line, category_filter, source_filter], queue=False)
 
     # Answers share one slot pool across the whole page: at most `concurrency` run at once, others wait in line.

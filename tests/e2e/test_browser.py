@@ -216,3 +216,32 @@ def test_a_too_long_paste_is_counted_refused_in_the_turn_and_kept(
     assert box.input_value() == long_question
     box.fill("What did Vučić say about shells?")
     expect(page.locator("#na-count")).to_have_text("32 / 1,000 characters")
+
+
+def test_a_reader_marks_an_answer_wrong_with_a_comment(
+    chat_server: RunningServer, browser_page: tuple[Any, NetworkGuard]
+) -> None:
+    """👎 on an answer stores it at once (question, answer, citations) in the data dir; the optional comment
+    joins the same record; `eval --from-feedback` can then draft an eval item from it."""
+    from playwright.sync_api import expect
+
+    page, _network = browser_page
+    open_chat(page, chat_server)
+    answer = ask(page, "What did Vučić say about Turkish industry?")
+    log = chat_server.data_dir / "feedback.jsonl"
+    before = len(log.read_text().splitlines()) if log.exists() else 0
+    page.locator("#na-chat").get_by_role("button", name="Dislike").last.click()
+    note = page.locator("#na-feedback-note")
+    expect(note).to_contain_text("was wrong or unhelpful")
+    comment = page.locator("#na-comment textarea")
+    expect(comment).to_be_visible()
+    comment.fill("It should quote what he said about drones.")
+    page.locator("#na-send-comment").click()
+    expect(note).to_contain_text("Comment recorded")
+    expect(comment).to_be_hidden()
+    lines = [json.loads(line) for line in log.read_text().splitlines()[before:]]
+    assert [line["rating"] for line in lines] == ["down", "down"] and lines[0]["id"] == lines[1]["id"]
+    assert lines[1]["comment"] == "It should quote what he said about drones."
+    assert lines[0]["question"] == "What did Vučić say about Turkish industry?"
+    assert lines[0]["citations"][0]["path"] == "seeds/000_8c1e59730e0383e1.txt"
+    expect(answer).to_be_visible()  # rating changes nothing in the conversation
