@@ -52,6 +52,7 @@ Turn = dict[str, str]  # {"role": ..., "content": plain text}: the history the c
 
 CSS = """
 .na-title h1 { margin-bottom: 0; }
+.na-filters-title h2 { font-size: 1.1em; margin: 0; }
 .na-status, .na-side-note { font-size: .9em; color: var(--body-text-color-subdued); }
 .na-answer-text { margin: 0 0 .4em; }
 .na-abstention { font-style: italic; font-weight: 600; }
@@ -73,7 +74,20 @@ CSS = """
   var(--border-color-accent) !important; font-size: .88em; font-style: normal !important; quotes: none; }
 .na-passage mark, .na-quote mark { background: #fde68a; color: #1f2937; padding: 0 .1em; border-radius: 2px; }
 .na-cursor { opacity: .6; }
-.na-count { font-size: .8em; color: var(--body-text-color-subdued); text-align: right; margin-top: -.3em; }
+/* WCAG AA (4.5:1) on the chat's own text, light and dark; Gradio draws bot messages at 0.8 opacity, which
+   took every colour below AA
+   (one selector per dark rule: Gradio's scoping of a ".dark a, .dark b" list mangles the second selector) */
+#na-chat .md.chatbot { opacity: 1 !important; }
+.na-ref, .na-n { color: #92400e !important; }
+.na-status, .na-side-note, .na-note, .na-meta, .na-count { color: #334155; }
+.dark .na-ref { color: #fcd34d !important; }
+.dark .na-n { color: #fcd34d !important; }
+.dark .na-status { color: #cbd5e1; }
+.dark .na-side-note { color: #cbd5e1; }
+.dark .na-note { color: #cbd5e1; }
+.dark .na-meta { color: #cbd5e1; }
+.dark .na-count { color: #cbd5e1; }
+.na-count { font-size: .8em; text-align: right; margin-top: -.3em; }
 .na-count.na-over { color: var(--error-text-color, #b91c1c); font-weight: 600; }
 """
 
@@ -109,8 +123,17 @@ JS = """
     entry.classList.add("na-active");
     reveal(entry, 40);
   });
+  // Gradio's date pickers have icon-only calendar buttons: give each a name from its field's label.
+  const nameCalendarButtons = () => {
+    document.querySelectorAll("button.calendar:not([aria-label])").forEach((button) => {
+      const label = button.closest(".block")?.querySelector('[data-testid="block-info"]');
+      button.setAttribute("aria-label", `Choose the ${label ? label.textContent.trim().toLowerCase() : "date"}`);
+    });
+  };
+  nameCalendarButtons();
   let questionsSeen = 0;
   new MutationObserver(() => {
+    nameCalendarButtons();
     const questions = document.querySelectorAll("#na-chat .na-question");
     if (questions.length > questionsSeen) reveal(questions[questions.length - 1], 12);
     questionsSeen = questions.length;
@@ -133,11 +156,29 @@ COUNTER_JS = """
 
 def theme() -> gr.themes.Base:
     # System fonts: the default theme would have the browser fetch web fonts from the internet.
+    # Soft's amber-500 labels, links and button and its slate-400 secondary text measure 1.8-2.6:1 against their
+    # backgrounds; these shades give every text at least WCAG AA's 4.5:1 in light and dark (axe-core audits it:
+    # tests/e2e/test_accessibility.py).
     return gr.themes.Soft(
         primary_hue="amber",
         neutral_hue="slate",
         font=["system-ui", "-apple-system", "Segoe UI", "Roboto", "sans-serif"],
         font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "monospace"],
+    ).set(
+        body_text_color_subdued="*neutral_600",
+        body_text_color_subdued_dark="*neutral_300",
+        block_label_text_color="*primary_800",
+        block_title_text_color="*primary_800",
+        block_info_text_color="*neutral_600",
+        block_info_text_color_dark="*neutral_300",
+        color_accent="*primary_700",
+        button_primary_background_fill="*primary_700",
+        button_primary_background_fill_hover="*primary_800",
+        button_primary_background_fill_dark="*primary_700",
+        button_primary_background_fill_hover_dark="*primary_800",
+        block_label_background_fill_dark="*primary_800",
+        input_placeholder_color="*neutral_500",
+        input_placeholder_color_dark="*neutral_400",
     )
 
 
@@ -330,7 +371,7 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
                     )
                     comment_button = gr.Button("Send comment", visible=False, scale=1, elem_id="na-send-comment")
             with gr.Column(scale=1, min_width=240):
-                gr.Markdown("### Filters")
+                gr.Markdown("## Filters", elem_classes=["na-filters-title"])
                 category_filter = gr.Dropdown(
                     label="Category", choices=[], multiselect=True, allow_custom_value=False, interactive=True
                 )

@@ -42,6 +42,8 @@ def openai_chat_server(tmp_path_factory: pytest.TempPathFactory, llm_server: Lla
 def test_tokens_stream_into_the_page_before_the_checked_answer(
     openai_chat_server: RunningServer, browser_page: tuple[Any, NetworkGuard]
 ) -> None:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     page, network = browser_page
     page.goto(f"{openai_chat_server.base_url}/", wait_until="load")
     page.wait_for_selector("#na-question textarea")
@@ -54,7 +56,10 @@ def test_tokens_stream_into_the_page_before_the_checked_answer(
     while time.monotonic() < deadline and final.count() == 0:
         streaming = page.locator(".na-streaming .na-answer-text")
         if streaming.count():
-            text = streaming.first.inner_text().replace("▍", "").strip()
+            try:  # the stream may be replaced by the checked answer between count() and the read
+                text = streaming.first.inner_text(timeout=500).replace("▍", "").strip()
+            except PlaywrightTimeout:
+                continue
             if text and (not partials or text != partials[-1]):
                 partials.append(text)
         time.sleep(0.05)
