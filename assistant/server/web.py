@@ -26,6 +26,7 @@ from starlette.requests import Request
 from starlette.routing import Mount
 
 from assistant.assistant import Assistant
+from assistant.config import Settings
 from assistant.errors import InvalidFilters, InvalidQuestion
 from assistant.feedback import MAX_COMMENT_CHARS, Feedback, Rating
 from assistant.server import render
@@ -154,6 +155,44 @@ COUNTER_JS = """
 """
 
 
+# "New chat" asks first: the conversation is gone for good once cleared. Throwing cancels the event.
+CONFIRM_CLEAR_JS = """
+(...args) => {
+  if (!window.confirm("Start a new chat? This conversation will be cleared from this browser.")) {
+    throw new Error("new chat cancelled");
+  }
+  return args;
+}
+"""
+
+Conversation = dict[str, Any]  # {"messages": [...], "turns": [...], "answers": {index: answer record}}
+
+
+def _conversation(value: Any) -> Conversation:
+    """A stored conversation, or an empty one when the browser has none (or something malformed)."""
+    if not isinstance(value, dict):
+        return {"messages": [], "turns": [], "answers": {}}
+    messages = [
+        m for m in value.get("messages") or [] if isinstance(m, dict) and m.get("role") in ("user", "assistant")
+    ]
+    turns = [t for t in value.get("turns") or [] if isinstance(t, dict) and t.get("role") in ("user", "assistant")]
+    answers = value.get("answers") if isinstance(value.get("answers"), dict) else {}
+    return {"messages": messages, "turns": turns, "answers": answers}
+
+
+def _browser_secret(settings: Settings) -> str:
+    """The key the browser-stored conversation is encrypted with: made once per data dir, so it outlives restarts."""
+    path = settings.data_dir / "chat-secret"
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        secret = secrets.token_hex(32)
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secret, encoding="utf-8")
+        path.chmod(0o600)
+        return secret
+
+
 def theme() -> gr.themes.Base:
     # System fonts: the default theme would have the browser fetch web fonts from the internet.
     # Soft's amber-500 labels, links and button and its slate-400 secondary text measure 1.8-2.6:1 against their
@@ -210,6 +249,21 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
 
     def respond(
         question: str,
+        conversation: Any,
+        categories: list[str] | None,
+        sources: list[str] | None,
+        date_from: Any,
+        date_to: Any,
+    ) -> Iterator[tuple[str, list[Message], Conversation]]:
+        """Yields (textbox, chatbot, stored conversation) as the answer is produced."""
+        stored = _conversation(conversation)
+        for typed, shown, messages, turns, answers in _answer(
+            question, stored["messages"], stored["turns"], stored["answers"], categories, sources, date_from, date_to
+        ):
+            yield typed, shown, {"messages": messages, "turns": turns, "answers": answers}
+
+    def _answer(
+        question: str,
         messages: list[Message],
         turns: list[Turn],
         answers: dict[str, Any],
@@ -218,9 +272,9 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
         date_from: Any,
         date_to: Any,
     ) -> Iterator[tuple[str, list[Message], list[Message], list[Turn], dict[str, Any]]]:
-        """Yields (textbox, chatbot, messages state, turns state, answers state) as the answer is produced.
-
-        `answers` maps a chat message's index to the answer shown there (and its filters), for 👍/👎."""
+        """Yields (textbox, chatbot, messages, turns, answers) as the answer is produced: `messages` are the
+        settled chat messages, `turns` the history the core sees, `answers` maps a message's index to the
+        answer shown there (and its filters), for 👍/👎."""
         typed = question or ""
         if not typed.strip():
             return
@@ -290,14 +344,18 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
         value = event.value
         return str(value.get("text", "")) if isinstance(value, dict) else str(value)
 
-    def new_chat() -> tuple[list[Message], list[Message], list[Turn], dict[str, Any]]:
-        return [], [], [], {}
+    def new_chat() -> tuple[list[Message], Conversation]:
+        return [], _conversation(None)
 
-    def rate(answers: dict[str, Any], event: gr.LikeData) -> tuple[str, Any, Any, str]:
+    def restore(conversation: Any) -> list[Message]:
+        """The conversation this browser kept (a reload or a server restart loses nothing)."""
+        return _conversation(conversation)["messages"]
+
+    def rate(conversation: Any, event: gr.LikeData) -> tuple[str, Any, Any, str]:
         """👍/👎 on an answer: stored at once with the question, answer, citations and settings; the comment
         box opens for an optional reason. Returns (note, comment box, send button, rated feedback id)."""
         index = event.index[0] if isinstance(event.index, (list, tuple)) else event.index
-        shown = answers.get(str(index))
+        shown = _conversation(conversation)["answers"].get(str(index))
         if shown is None or event.liked not in (True, False):  # an error turn, or a rating taken back
             return "", gr.Textbox(visible=False), gr.Button(visible=False), ""
         answer = Answer.model_validate(shown["answer"])
@@ -322,9 +380,12 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
         )
 
     with gr.Blocks(title="News assistant", analytics_enabled=False, fill_height=True) as blocks:
-        messages_state = gr.State([])
-        turns_state = gr.State([])
-        answers_state = gr.State({})
+        # The conversation lives in the browser (localStorage, encrypted with a key kept in the data dir): a
+        # reload or a server restart keeps it, and each question sends it back, so the core still sees the
+        # history after a restart instead of silently starting over.
+        conversation_state = gr.BrowserState(
+            _conversation(None), storage_key="news-assistant-conversation", secret=_browser_secret(settings)
+        )
         rated_state = gr.State("")  # the id of the last rating, for its comment
         with gr.Row(equal_height=False):
             with gr.Column(scale=4, min_width=360):
@@ -387,10 +448,8 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
                     elem_classes=["na-side-note"],
                 )
 
-        inputs = [
-            question_box, messages_state, turns_state, answers_state, category_filter, source_filter, date_from, date_to
-        ]  # fmt: skip
-        outputs = [question_box, chatbot, messages_state, turns_state, answers_state]
+        inputs = [question_box, conversation_state, category_filter, source_filter, date_from, date_to]
+        outputs = [question_box, chatbot, conversation_state]
         gr.on(
             triggers=[question_box.submit, ask_button.click],
             fn=respond,
@@ -411,14 +470,15 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
         chatbot.example_select(use_example, None, question_box, queue=False).then(
             respond, inputs, outputs, concurrency_id="answer", show_progress="hidden"
         )
-        cleared = [chatbot, messages_state, turns_state, answers_state]
-        new_chat_button.click(new_chat, None, cleared, queue=False)
+        cleared = [chatbot, conversation_state]
+        new_chat_button.click(new_chat, None, cleared, queue=False, js=CONFIRM_CLEAR_JS)
         chatbot.clear(new_chat, None, cleared, queue=False)
-        chatbot.like(rate, answers_state, [feedback_note, comment_box, comment_button, rated_state], queue=False)
+        chatbot.like(rate, conversation_state, [feedback_note, comment_box, comment_button, rated_state], queue=False)
         comment_io = ([rated_state, comment_box], [feedback_note, comment_box, comment_button])
         comment_button.click(send_comment, *comment_io, queue=False)
         comment_box.submit(send_comment, *comment_io, queue=False)
         blocks.load(refresh_status, None, [status_line, category_filter, source_filter], queue=False)
+        blocks.load(restore, conversation_state, chatbot, queue=False)
 
     # Answers share one slot pool across the whole page: at most `concurrency` run at once, others wait in line.
     blocks.queue(default_concurrency_limit=settings.concurrency, max_size=max(64, settings.concurrency * 16))

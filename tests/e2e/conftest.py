@@ -82,10 +82,16 @@ def ingest_cli(data_dir: Path, *paths: Path) -> None:
 
 @contextmanager
 def run_server(
-    data_dir: Path, log_path: Path, *, env: dict[str, str] | None = None, args: tuple[str, ...] = ()
+    data_dir: Path,
+    log_path: Path,
+    *,
+    env: dict[str, str] | None = None,
+    args: tuple[str, ...] = (),
+    port: int | None = None,
 ) -> Iterator[RunningServer]:
-    """Start `news-assistant serve` on a free loopback port; yield once /api/health answers; stop it after."""
-    port = free_port()
+    """Start `news-assistant serve` on a free loopback port (or `port`, to restart a server where a browser
+    expects it); yield once /api/health answers; stop it after."""
+    port = port or free_port()
     command = [sys.executable, "-m", "assistant.cli", "serve", "--port", str(port), "--data-dir", str(data_dir), *args]
     server = RunningServer(f"http://127.0.0.1:{port}", data_dir, log_path)
     with log_path.open("w") as log_file:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import REPO, SEED
-from tests.e2e.conftest import NetworkGuard, RunningServer, confined_context, ingest_cli, run_server
+from tests.e2e.conftest import NetworkGuard, RunningServer, confined_context, free_port, ingest_cli, run_server
 
 pytestmark = pytest.mark.e2e
 
@@ -245,3 +246,41 @@ def test_a_reader_marks_an_answer_wrong_with_a_comment(
     assert lines[0]["question"] == "What did Vučić say about Turkish industry?"
     assert lines[0]["citations"][0]["path"] == "seeds/000_8c1e59730e0383e1.txt"
     expect(answer).to_be_visible()  # rating changes nothing in the conversation
+
+
+def test_the_conversation_survives_a_reload_and_a_server_restart(
+    tmp_path: Path, browser_page: tuple[Any, NetworkGuard]
+) -> None:
+    """The conversation is kept in the browser: after a reload, and after the server restarts (same address),
+    it is still shown and a follow-up is still resolved against it. "New chat" asks before clearing."""
+    from playwright.sync_api import expect
+
+    page, network = browser_page
+    (tmp_path / "seeds").mkdir()
+    shutil.copy(SEED, tmp_path / "seeds" / SEED.name)
+    ingest_cli(tmp_path / "data", tmp_path / "seeds")
+    port = free_port()
+    with run_server(tmp_path / "data", tmp_path / "first.log", port=port) as server:
+        open_chat(page, server)
+        ask(page, "What did Vučić say about Turkish industry?")
+        page.reload(wait_until="load")
+        expect(page.locator(".na-answered")).to_have_count(1)
+        expect(page.locator(".na-question")).to_have_text(["What did Vučić say about Turkish industry?"])
+    with run_server(tmp_path / "data", tmp_path / "second.log", port=port) as server:
+        page.reload(wait_until="load")
+        expect(page.locator(".na-answered")).to_have_count(1)  # shown again after the restart
+        follow_up = ask(page, "What did he say about shells?")
+        expect(follow_up).to_contain_text("Understood as: What did Vučić say about shells?")
+        expect(page.locator(".na-question")).to_have_count(2)
+
+        page.once("dialog", lambda dialog: dialog.dismiss())
+        page.get_by_role("button", name="New chat").click()
+        page.wait_for_timeout(500)
+        expect(page.locator(".na-question")).to_have_count(2)  # dismissed: nothing cleared
+        page.once("dialog", lambda dialog: dialog.accept())
+        page.get_by_role("button", name="New chat").click()
+        expect(page.locator(".na-question")).to_have_count(0)
+        page.reload(wait_until="load")
+        page.wait_for_selector("#na-question textarea")
+        expect(page.locator(".na-question")).to_have_count(0)  # cleared for good
+    assert network.blocked == []
