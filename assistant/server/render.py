@@ -65,8 +65,16 @@ def safe_url(url: str | None) -> str | None:
     return url.strip()
 
 
+CITATION_COLOURS = 4  # [1] and its quote share one colour, [2] and its quote another (cycling)
+
+
+def colour(n: int) -> str:
+    """The colour class of citation [n]: its marker, its label and its highlighted quote wear it."""
+    return f"na-c{(n - 1) % CITATION_COLOURS}"
+
+
 def _marker_link(n: int, turn: int) -> str:
-    return f'<a class="na-ref" href="#{anchor_id(turn, n)}" title="Go to source {n}">&#91;{n}&#93;</a>'
+    return f'<a class="na-ref {colour(n)}" href="#{anchor_id(turn, n)}" title="Go to source {n}">&#91;{n}&#93;</a>'
 
 
 def answer_text_html(text: str, turn: int, cited: Sequence[int]) -> str:
@@ -96,36 +104,44 @@ def _quote_span(citation: Citation) -> tuple[int, int] | None:
     return (start, start + len(quote)) if start >= 0 else None
 
 
-def highlighted_passage(citations: Sequence[Citation]) -> str:
-    """The passage the citations share, escaped, with each supporting quote in <mark>.
+def _mark(text: str, numbers: Sequence[int]) -> str:
+    """A highlighted quote in the colour of the (first) citation it backs, with a class na-q<n> for every [n] it
+    backs (classes, not data- attributes: the chat's Markdown sanitiser keeps only the former)."""
+    tags = " ".join(f"na-q{n}" for n in numbers)
+    return f'<mark class="{colour(numbers[0])} {tags}">{escape_block(text)}</mark>'
 
-    Overlapping quotes are highlighted as one; a quote that is not a span of the passage is shown beside it
-    rather than guessed at.
+
+def highlighted_passage(citations: Sequence[Citation]) -> str:
+    """The passage the citations share, escaped, with each supporting quote in a <mark> of its citation's colour.
+
+    Overlapping quotes are highlighted as one (tagged with both numbers); a quote that is not a span of the
+    passage is shown beside it rather than guessed at.
     """
     passage = citations[0].passage
-    spans: list[tuple[int, int]] = []
-    unplaced: list[str] = []
+    spans: list[tuple[int, int, int]] = []
+    unplaced: list[Citation] = []
     for citation in citations:
         span = _quote_span(citation)
         if span is None:
             if citation.quote:
-                unplaced.append(citation.quote)
+                unplaced.append(citation)
         else:
-            spans.append(span)
-    merged: list[list[int]] = []
-    for start, end in sorted(spans):
+            spans.append((*span, citation.n))
+    merged: list[tuple[int, int, list[int]]] = []
+    for start, end, n in sorted(spans):
         if merged and start <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], end)
+            last_start, last_end, numbers = merged[-1]
+            merged[-1] = (last_start, max(last_end, end), [*numbers, n])
         else:
-            merged.append([start, end])
+            merged.append((start, end, [n]))
     parts: list[str] = []
     position = 0
-    for start, end in merged:
+    for start, end, numbers in merged:
         parts.append(escape_block(passage[position:start]))
-        parts.append(f"<mark>{escape_block(passage[start:end])}</mark>")
+        parts.append(_mark(passage[start:end], numbers))
         position = end
     parts.append(escape_block(passage[position:]))
-    parts.extend(f'<div class="na-quote"><mark>{escape_block(quote)}</mark></div>' for quote in unplaced)
+    parts.extend(f'<div class="na-quote">{_mark(c.quote, [c.n])}</div>' for c in unplaced)
     return "".join(parts)
 
 
@@ -150,9 +166,9 @@ def source_entry(citations: Sequence[Citation], turn: int) -> str:
         else ""
     )
     labels = "".join(
-        f'<span class="na-n">&#91;{citation.n}&#93;</span>'
+        f'<span class="na-n {colour(citation.n)}">&#91;{citation.n}&#93;</span>'
         if citation is first
-        else f'<span class="na-n" id="{anchor_id(turn, citation.n)}">&#91;{citation.n}&#93;</span>'
+        else f'<span class="na-n {colour(citation.n)}" id="{anchor_id(turn, citation.n)}">&#91;{citation.n}&#93;</span>'
         for citation in citations
     )
     return (
@@ -173,14 +189,18 @@ def by_passage(citations: Sequence[Citation]) -> list[list[Citation]]:
     return list(groups.values())
 
 
-def sources_panel(citations: Sequence[Citation], turn: int, heading: str = SOURCES_HEADING) -> str:
-    """The sources panel of one answer (empty string when there is nothing to show)."""
+def sources_panel(
+    citations: Sequence[Citation], turn: int, heading: str = SOURCES_HEADING, *, evidence: bool = True
+) -> str:
+    """The sources panel of one answer (empty string when there is nothing to show). `evidence=False` for an
+    abstention's closest passages: drawn grey and dashed, so they never look like support."""
     if not citations:
         return ""
     groups = by_passage(citations)
     entries = "".join(source_entry(group, turn) for group in groups)
+    kind = "na-sources" if evidence else "na-sources na-closest"
     return (
-        f'<details class="na-sources" open><summary>{escape_text(heading)} ({len(groups)})</summary>'
+        f'<details class="{kind}" open><summary>{escape_text(heading)} ({len(groups)})</summary>'
         f"<ol>{entries}</ol></details>"
     )
 
@@ -189,7 +209,7 @@ def answer_html(answer: Answer, turn: int) -> str:
     """A whole assistant message: the answer (or the abstention), notes, and its sources panel."""
     if answer.abstained:
         body = f'<p class="na-answer-text na-abstention">{escape_block(answer.text)}</p>'
-        panel = sources_panel(answer.closest, turn, ABSTAIN_HEADING)
+        panel = sources_panel(answer.closest, turn, ABSTAIN_HEADING, evidence=False)
         kind = "na-abstained"
     else:
         cited = [citation.n for citation in answer.citations]

@@ -73,16 +73,33 @@ CSS = """
 .na-meta { font-size: .8em; color: var(--body-text-color-subdued); margin-top: .1em; }
 .na-passage { margin: .4em 0 0 !important; padding: 0 0 0 .7em !important; border-left: 3px solid
   var(--border-color-accent) !important; font-size: .88em; font-style: normal !important; quotes: none; }
-.na-passage mark, .na-quote mark { background: #fde68a; color: #1f2937; padding: 0 .1em; border-radius: 2px; }
+.na-passage mark, .na-quote mark { color: #1f2937; padding: 0 .1em; border-radius: 2px; }
+/* one colour per citation: [n], its label and its quote (backgrounds under dark text, AA either way) */
+.na-passage mark.na-c0, .na-quote mark.na-c0 { background: #fde68a; }
+.na-passage mark.na-c1, .na-quote mark.na-c1 { background: #bae6fd; }
+.na-passage mark.na-c2, .na-quote mark.na-c2 { background: #d9f99d; }
+.na-passage mark.na-c3, .na-quote mark.na-c3 { background: #fbcfe8; }
+.na-passage mark.na-active { outline: 2px solid #1f2937; outline-offset: 1px; }
+.na-closest .na-passage mark { background: transparent; color: inherit; border-bottom: 2px dashed #64748b; }
+.na-closest .na-source { border-style: dashed; }
 .na-cursor { opacity: .6; }
 /* WCAG AA (4.5:1) on the chat's own text, light and dark; Gradio draws bot messages at 0.8 opacity, which
    took every colour below AA
    (one selector per dark rule: Gradio's scoping of a ".dark a, .dark b" list mangles the second selector) */
 #na-chat .md.chatbot { opacity: 1 !important; }
 .na-ref, .na-n { color: #92400e !important; }
+.na-ref.na-c1, .na-n.na-c1 { color: #075985 !important; }
+.na-ref.na-c2, .na-n.na-c2 { color: #3f6212 !important; }
+.na-ref.na-c3, .na-n.na-c3 { color: #9d174d !important; }
 .na-status, .na-side-note, .na-note, .na-meta, .na-count { color: #334155; }
 .dark .na-ref { color: #fcd34d !important; }
 .dark .na-n { color: #fcd34d !important; }
+.dark .na-ref.na-c1 { color: #7dd3fc !important; }
+.dark .na-n.na-c1 { color: #7dd3fc !important; }
+.dark .na-ref.na-c2 { color: #bef264 !important; }
+.dark .na-n.na-c2 { color: #bef264 !important; }
+.dark .na-ref.na-c3 { color: #f9a8d4 !important; }
+.dark .na-n.na-c3 { color: #f9a8d4 !important; }
 .dark .na-status { color: #cbd5e1; }
 .dark .na-side-note { color: #cbd5e1; }
 .dark .na-note { color: #cbd5e1; }
@@ -120,8 +137,11 @@ JS = """
     const entry = target.closest(".na-source") || target;
     const panel = entry.closest("details");
     if (panel) panel.open = true;
-    document.querySelectorAll(".na-source.na-active").forEach((el) => el.classList.remove("na-active"));
+    document.querySelectorAll(".na-active").forEach((el) => el.classList.remove("na-active"));
     entry.classList.add("na-active");
+    // outline only the quote that backs this [n], not every quote of the passage
+    const n = (link.getAttribute("href") || "").split("-").pop();
+    entry.querySelectorAll(`mark.na-q${n}`).forEach((mark) => mark.classList.add("na-active"));
     reveal(entry, 40);
   });
   // Gradio's date pickers have icon-only calendar buttons: give each a name from its field's label.

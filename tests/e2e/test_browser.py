@@ -284,3 +284,38 @@ def test_the_conversation_survives_a_reload_and_a_server_restart(
         page.wait_for_selector("#na-question textarea")
         expect(page.locator(".na-question")).to_have_count(0)  # cleared for good
     assert network.blocked == []
+
+
+def test_each_citation_has_its_own_colour_and_outlines_only_its_quote(
+    chat_server: RunningServer, browser_page: tuple[Any, NetworkGuard]
+) -> None:
+    """Vučić's answer cites two sentences of one passage: [1] and [2] get different colours, and clicking [2]
+    outlines the quote backing [2], not the one backing [1]."""
+    from playwright.sync_api import expect
+
+    page, _network = browser_page
+    open_chat(page, chat_server)
+    answer = ask(page, "What did Vučić say about Turkish industry?")
+    markers = answer.locator("a.na-ref")
+    expect(markers).to_have_count(2)
+    marks = answer.locator(".na-passage mark")
+    expect(marks).to_have_count(2)
+    backgrounds = marks.evaluate_all("(all) => all.map((m) => getComputedStyle(m).backgroundColor)")
+    assert len(set(backgrounds)) == 2, backgrounds
+    markers.nth(1).click()
+    expect(answer.locator("mark.na-active.na-q2")).to_have_count(1)
+    expect(answer.locator("mark.na-active")).to_have_count(1)
+    markers.nth(0).click()
+    expect(answer.locator("mark.na-active.na-q1")).to_have_count(1)
+    expect(answer.locator("mark.na-active")).to_have_count(1)
+
+
+def test_closest_passages_of_an_abstention_do_not_look_like_evidence(
+    chat_server: RunningServer, browser_page: tuple[Any, NetworkGuard]
+) -> None:
+    page, _network = browser_page
+    open_chat(page, chat_server)
+    answer = ask(page, "What did Putin say about the drones?")
+    mark = answer.locator(".na-closest .na-passage mark").first
+    style = mark.evaluate("(m) => [getComputedStyle(m).backgroundColor, getComputedStyle(m).borderBottomStyle]")
+    assert style == ["rgba(0, 0, 0, 0)", "dashed"], style

@@ -173,6 +173,19 @@ def test_citations_of_one_passage_share_an_entry_with_every_quote_highlighted() 
     assert elements.marks == ["Beta two. Gamma", "Delta four.", "Elsewhere."]
     assert passage in elements.text and elements.text.count("Alpha one.") == 1
     assert "Sources (2)" in elements.text
+    marks = [attrs.get("class") for tag, attrs in elements.tags if tag == "mark"]
+    # each quote in its own citation's colour, tagged with the [n]s it backs (3 overlaps 1: one mark for both)
+    assert marks == ["na-c0 na-q1 na-q3", "na-c1 na-q2", "na-c3 na-q4"]
+    labels = [
+        attrs.get("class") for tag, attrs in elements.tags if tag == "span" and "na-n" in (attrs.get("class") or "")
+    ]
+    assert labels == ["na-n na-c0", "na-n na-c1", "na-n na-c2", "na-n na-c3"]
+
+
+def test_each_marker_wears_its_citations_colour() -> None:
+    fragment = render.answer_text_html("A [1]. B [2]. C [5].", turn=1, cited=[1, 2, 5])
+    classes = [attrs.get("class") for tag, attrs in Elements(fragment).tags if tag == "a"]
+    assert classes == ["na-ref na-c0", "na-ref na-c1", "na-ref na-c0"]  # four colours, cycling
 
 
 def test_abstention_shows_the_closest_passages_not_sources() -> None:
@@ -183,6 +196,7 @@ def test_abstention_shows_the_closest_passages_not_sources() -> None:
     assert "na-abstained" in fragment and "na-abstention" in fragment
     assert render.ABSTAIN_HEADING + " (2)" in elements.text
     assert elements.hrefs() == []  # nothing in an abstention cites them
+    assert 'class="na-sources na-closest"' in fragment  # drawn as "not evidence", never as support
     assert [attrs.get("id") for tag, attrs in elements.tags if tag == "li"] == ["na-src-2-1", "na-src-2-2"]
 
 
