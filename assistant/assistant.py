@@ -26,7 +26,7 @@ from assistant.prompts import Prompts
 from assistant.retrieval import HybridRetriever, RetrievalResult
 from assistant.store import Store, StoreStats
 from assistant.text import clean
-from assistant.types import Answer, Filters, Passage, Turn
+from assistant.types import Answer, ArticleText, Filters, Passage, Turn
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +106,10 @@ class Assistant:
                     return self.ingest([self.settings.seeds_dir], progress=progress)
             except IngestInProgress:
                 return None
+
+    def article(self, article_id: str) -> ArticleText | None:
+        """A whole stored article by id (the `article_id` of a citation), or None when the collection lacks it."""
+        return self.store.article(article_id)
 
     def status(self) -> StoreStats:
         return self.store.stats()

@@ -154,6 +154,20 @@ class Answer(BaseModel):
     timings: dict[str, float] = Field(default_factory=dict, description="Seconds per stage.")
 
 
+class ArticleText(BaseModel):
+    """A whole stored article, as the chat's article viewer shows it."""
+
+    id: str
+    title: str
+    path: str
+    source: str | None = None
+    category: str | None = None
+    date: str | None = None
+    url: str | None = None
+    text: str = Field(description="The article text, rebuilt from its chunks (their offsets into the article).")
+    also_in: list[str] = Field(default_factory=list, description="Other paths of the identical article.")
+
+
 class Turn(BaseModel):
     """One message of the conversation so far."""
 

@@ -98,3 +98,17 @@ def test_the_answerer_reads_the_rest_of_the_top_article(tmp_path: Path) -> None:
     assert answers[0].abstained  # the one passage retrieved is the story's first chunk
     assert not answers[1].abstained and "29 April" in answers[1].text
     assert answers[1].citations[0].path.endswith("piracy.txt")
+
+
+def test_a_whole_article_is_rebuilt_from_its_overlapping_chunks(tmp_path: Path) -> None:
+    paragraphs = [" ".join(f"Paragraph {p} sentence {i} says something new." for i in range(6)) for p in range(5)]
+    corpus = write_corpus(tmp_path / "wire", {"long.txt": "A long story\n\n" + "\n\n".join(paragraphs)})
+    assistant = Assistant(Settings(data_dir=tmp_path / "d", ingest_seeds_on_first_run=False,
+                                   chunk_size=48, chunk_overlap=12))  # fmt: skip
+    assistant.ingest([corpus])
+    (article_id,) = {p.article_id for p in assistant.retriever.retrieve("Paragraph 3 sentence 2", 5).passages}
+    article = assistant.article(article_id)
+    assert article is not None and assistant.status().chunks > 5
+    assert " ".join(article.text.split()) == " ".join("\n\n".join(paragraphs).split())
+    assert article.title == "A long story" and article.path == "wire/long.txt"
+    assert assistant.article("no-such-article") is None

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 from assistant.store import StoreStats
-from assistant.types import Answer, Citation
+from assistant.types import Answer, ArticleText, Citation
 
 # One pass of str.translate, so nothing is escaped twice. The Markdown set covers links and images ([]()!),
 # emphasis and code (*_`~), headings and tables (#|), LaTeX ($), escapes (\), braces ({}) and the ":" of
@@ -33,6 +33,7 @@ _ESCAPE_TABLE = str.maketrans(_ENTITIES)
 _MARKER = re.compile(r"\[(\d+)\]")
 _NEWLINES = re.compile(r"\r\n|\r|\n")
 
+ARTICLE_LINK_PREFIX = "na-article-"  # a source title links to "#na-article-<id>"; the page script opens the viewer
 ABSTAIN_HEADING = "Closest passages — they do not answer the question; judge for yourself"
 SOURCES_HEADING = "Sources"
 
@@ -171,10 +172,14 @@ def source_entry(citations: Sequence[Citation], turn: int) -> str:
         else f'<span class="na-n {colour(citation.n)}" id="{anchor_id(turn, citation.n)}">&#91;{citation.n}&#93;</span>'
         for citation in citations
     )
+    title = (
+        f'<a class="na-open" href="#{ARTICLE_LINK_PREFIX}{escape_text(first.article_id)}" '
+        f'title="Read the whole article">{escape_text(first.title)}</a>'
+    )
     return (
         f'<li class="na-source" id="{anchor_id(turn, first.n)}">'
         f'<div class="na-source-head">{labels} '
-        f'<span class="na-source-title">{escape_text(first.title)}</span></div>'
+        f'<span class="na-source-title">{title}</span></div>'
         f'<div class="na-meta">{source_meta(first)}{link}</div>'
         f'<blockquote class="na-passage">{highlighted_passage(citations)}</blockquote>'
         "</li>"
@@ -223,6 +228,41 @@ def answer_html(answer: Answer, turn: int) -> str:
     )
     notes = "".join(f'<p class="na-note">Note: {escape_text(note)}</p>' for note in answer.notes)
     return f'<div class="na-answer {kind}">{body}{understood}{notes}{panel}</div>'
+
+
+def article_html(article: ArticleText | None, quotes: Sequence[str]) -> str:
+    """The article viewer: the whole article, escaped, with the cited quotes marked (the first one is where the
+    viewer scrolls to), its metadata and the other paths holding the same article."""
+    if article is None:
+        return '<div class="na-viewer-body"><p class="na-note">That article is no longer in the collection.</p></div>'
+    spans: list[tuple[int, int]] = []
+    for quote in quotes:
+        at = article.text.find(quote) if quote else -1
+        if at >= 0 and not any(s <= at < e for s, e in spans):
+            spans.append((at, at + len(quote)))
+    parts: list[str] = []
+    position = 0
+    for start, end in sorted(spans):
+        parts.append(escape_block(article.text[position:start]))
+        parts.append(f'<mark class="na-c0">{escape_block(article.text[start:end])}</mark>')
+        position = end
+    parts.append(escape_block(article.text[position:]))
+    fields = [article.date, article.source, article.category, article.path]
+    meta = " · ".join(escape_text(value) for value in fields if value)
+    url = safe_url(article.url)
+    if url:
+        meta += f' · <a href="{escape_text(url)}" target="_blank" rel="noopener noreferrer nofollow">original page</a>'
+    copies = (
+        '<p class="na-meta">Also in: ' + ", ".join(escape_text(path) for path in article.also_in) + "</p>"
+        if article.also_in
+        else ""
+    )
+    return (
+        # focusable: a scrolling region must be reachable by keyboard (WCAG 2.1.1)
+        f'<div class="na-viewer-body" tabindex="0" role="region" aria-label="Article: {escape_text(article.title)}">'
+        f'<h2 class="na-viewer-title">{escape_text(article.title)}</h2>'
+        f'<p class="na-meta">{meta}</p>{copies}<div class="na-article-text">{"".join(parts)}</div></div>'
+    )
 
 
 def streaming_html(partial_text: str) -> str:

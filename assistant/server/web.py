@@ -82,6 +82,12 @@ CSS = """
 .na-passage mark.na-active { outline: 2px solid #1f2937; outline-offset: 1px; }
 .na-closest .na-passage mark { background: transparent; color: inherit; border-bottom: 2px dashed #64748b; }
 .na-closest .na-source { border-style: dashed; }
+.na-hidden { display: none !important; }
+#na-viewer .na-viewer-body { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: .6em .9em;
+  max-height: 60vh; overflow-y: auto; background: var(--background-fill-secondary); }
+.na-viewer-title { font-size: 1.15em; margin: 0 0 .2em; }
+.na-article-text mark { background: #fde68a; color: #1f2937; padding: 0 .1em; border-radius: 2px; }
+a.na-open { color: inherit; text-decoration: underline; text-underline-offset: 2px; }
 .na-cursor { opacity: .6; }
 /* WCAG AA (4.5:1) on the chat's own text, light and dark; Gradio draws bot messages at 0.8 opacity, which
    took every colour below AA
@@ -128,6 +134,21 @@ JS = """
     const offset = element.getBoundingClientRect().top - box.getBoundingClientRect().top;
     box.scrollTop += offset - margin;
   };
+  // A source title opens the whole article in the viewer, scrolled to the cited quote.
+  document.addEventListener("click", (event) => {
+    const open = event.target.closest ? event.target.closest("a.na-open") : null;
+    if (!open) return;
+    event.preventDefault();
+    const id = (open.getAttribute("href") || "").replace(/^#na-article-/, "");
+    const marks = open.closest(".na-source")?.querySelectorAll(".na-passage mark") || [];
+    const quotes = [...marks].map((m) => m.textContent);
+    const box = document.querySelector("#na-article-request textarea, #na-article-request input");
+    if (!box) return;
+    box.value = [id, ...quotes].join("\u0001");
+    box.dispatchEvent(new Event("input", { bubbles: true }));
+    window.naViewerPending = true;
+    setTimeout(() => document.querySelector("#na-article-open")?.click(), 50);
+  });
   document.addEventListener("click", (event) => {
     const link = event.target.closest ? event.target.closest("a.na-ref") : null;
     if (!link) return;
@@ -155,6 +176,13 @@ JS = """
   let questionsSeen = 0;
   new MutationObserver(() => {
     nameCalendarButtons();
+    const mark = window.naViewerPending && document.querySelector("#na-viewer .na-article-text mark");
+    const opened = window.naViewerPending && document.querySelector("#na-viewer .na-viewer-body");
+    if (opened) {
+      window.naViewerPending = false;
+      document.querySelector("#na-viewer").scrollIntoView({ block: "start" });
+      if (mark) mark.scrollIntoView({ block: "center" });
+    }
     const questions = document.querySelectorAll("#na-chat .na-question");
     if (questions.length > questionsSeen) reveal(questions[questions.length - 1], 12);
     questionsSeen = questions.length;
@@ -371,6 +399,15 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
         """The conversation this browser kept (a reload or a server restart loses nothing)."""
         return _conversation(conversation)["messages"]
 
+    def open_article(request: str) -> tuple[str, Any]:
+        """The viewer for "<article id>\x01<quote>\x01<quote>..." (sent by the page script when a source title
+        is clicked): the whole article with the cited quotes marked."""
+        article_id, *quotes = (request or "").split("\x01")
+        if not article_id.strip():
+            return "", gr.Button(visible=False)
+        article = assistant.article(article_id.strip()[:200])
+        return render.article_html(article, quotes[:10]), gr.Button(visible=True)
+
     def rate(conversation: Any, event: gr.LikeData) -> tuple[str, Any, Any, str]:
         """👍/👎 on an answer: stored at once with the question, answer, citations and settings; the comment
         box opens for an optional reason. Returns (note, comment box, send button, rated feedback id)."""
@@ -441,6 +478,12 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
                     ask_button = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="na-ask")
                 counter = gr.HTML(render.counter_html(0, settings.max_question_chars), elem_id="na-count")
                 feedback_note = gr.HTML("", elem_id="na-feedback-note")
+                # The article viewer: filled when a source title is clicked (the page script writes the request
+                # into the hidden box and presses the hidden button: Gradio events only start from components).
+                viewer = gr.HTML("", elem_id="na-viewer")
+                close_viewer = gr.Button("Close article", visible=False, size="sm", elem_id="na-close-viewer")
+                article_request = gr.Textbox(elem_id="na-article-request", elem_classes=["na-hidden"], show_label=False)
+                article_button = gr.Button("open", elem_id="na-article-open", elem_classes=["na-hidden"])
                 with gr.Row(equal_height=True):
                     comment_box = gr.Textbox(
                         label=f"What was right or wrong? (optional, up to {MAX_COMMENT_CHARS:,} characters)",
@@ -493,6 +536,8 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
         cleared = [chatbot, conversation_state]
         new_chat_button.click(new_chat, None, cleared, queue=False, js=CONFIRM_CLEAR_JS)
         chatbot.clear(new_chat, None, cleared, queue=False)
+        article_button.click(open_article, article_request, [viewer, close_viewer], queue=False)
+        close_viewer.click(lambda: ("", gr.Button(visible=False)), None, [viewer, close_viewer], queue=False)
         chatbot.like(rate, conversation_state, [feedback_note, comment_box, comment_button, rated_state], queue=False)
         comment_io = ([rated_state, comment_box], [feedback_note, comment_box, comment_button])
         comment_button.click(send_comment, *comment_io, queue=False)

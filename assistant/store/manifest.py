@@ -270,6 +270,12 @@ class Manifest:
             ]
         return out
 
+    def chunks_of_article(self, article_id: str) -> list[ChunkRow]:
+        return [
+            ChunkRow(*row)
+            for row in self.db.execute(_CHUNK_SELECT + " WHERE c.article_id = ? ORDER BY c.position", (article_id,))
+        ]
+
     def all_chunks(self) -> Iterator[ChunkRow]:
         for row in self.db.execute(_CHUNK_SELECT + " ORDER BY c.id"):
             yield ChunkRow(*row)

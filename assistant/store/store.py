@@ -26,7 +26,7 @@ from assistant.errors import IngestInProgress
 from assistant.store.lexical import ChunkFacets, LexicalIndex
 from assistant.store.manifest import Manifest
 from assistant.store.vectors import VectorIndex, chroma_client
-from assistant.types import Passage
+from assistant.types import ArticleText, Passage
 
 log = logging.getLogger(__name__)
 # Manifest meta key bumped after every write to Chroma: a process whose embedded client predates the value
@@ -209,6 +209,28 @@ class Store:
         have = {p.chunk_id for p in passages}
         extra = [c for c in self.manifest.chunk_ids_of_articles(top) if c not in have]
         return passages + self.passages([(c, {"score": 0.0, "bm25": 0.0, "cosine": None}) for c in extra])
+
+    def article(self, article_id: str) -> ArticleText | None:
+        """The whole article, rebuilt from its chunks: each is the exact slice text[start:end] of the article,
+        so placing them at their offsets gives the text back (the blank between two chunks becomes a line
+        break). Why not store the text a second time: the chunks already hold all of it."""
+        rows = self.manifest.chunks_of_article(article_id)
+        if not rows:
+            return None
+        parts: list[str] = []
+        end = 0
+        for row in rows:
+            if row.start > end:
+                parts.append("\n")
+                end = row.start
+            parts.append(row.text[end - row.start :])
+            end = max(end, row.end)
+        first = rows[0]
+        also = self.manifest.other_paths([article_id]).get(article_id, [])
+        return ArticleText(
+            id=article_id, title=first.title, path=first.path, source=first.source, category=first.category,
+            date=first.date, url=first.url, text="".join(parts), also_in=[p for p in also if p != first.path],
+        )  # fmt: skip
 
     def stats(self) -> StoreStats:
         counts = self.manifest.counts()

@@ -1,5 +1,6 @@
 """axe-core audits of the chat in headless Chromium: light and dark, desktop and phone, with an answer, its
-sources and an abstention on the page (WCAG 2.x A/AA rules axe checks by default: contrast, names, order)."""
+sources, an abstention and the article viewer on the page (the WCAG 2.x A/AA rules axe checks by default:
+contrast, names, order, keyboard reach)."""
 
 from __future__ import annotations
 
@@ -52,6 +53,8 @@ def test_the_chat_has_no_axe_violations(
             box.press("Enter")
             page.wait_for_selector(done, timeout=ANSWER_TIMEOUT_MS)
         page.locator("details.na-sources").evaluate_all("(all) => all.forEach((d) => { d.open = true; })")
+        page.locator("a.na-open").first.click()  # the article viewer is audited too
+        page.wait_for_selector("#na-viewer .na-article-text mark")
         box.fill("x" * 1200)  # the counter's "too long" state is audited too
         page.wait_for_selector("#na-count .na-over")
         results = Axe().run(page)

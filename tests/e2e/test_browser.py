@@ -319,3 +319,28 @@ def test_closest_passages_of_an_abstention_do_not_look_like_evidence(
     mark = answer.locator(".na-closest .na-passage mark").first
     style = mark.evaluate("(m) => [getComputedStyle(m).backgroundColor, getComputedStyle(m).borderBottomStyle]")
     assert style == ["rgba(0, 0, 0, 0)", "dashed"], style
+
+
+def test_a_source_title_opens_the_whole_article_at_the_cited_quote(
+    chat_server: RunningServer, browser_page: tuple[Any, NetworkGuard]
+) -> None:
+    from playwright.sync_api import expect
+
+    page, network = browser_page
+    page.set_viewport_size({"width": 1366, "height": 900})
+    open_chat(page, chat_server)
+    answer = ask(page, "What did Vučić say about Turkish industry?")
+    answer.locator("a.na-open").first.click()
+    viewer = page.locator("#na-viewer .na-viewer-body")
+    expect(viewer).to_be_visible()
+    expect(viewer.locator(".na-viewer-title")).to_contain_text("Erdogan")
+    expect(viewer.locator(".na-meta").first).to_contain_text("seeds/000_8c1e59730e0383e1.txt")
+    shown = viewer.locator(".na-article-text").inner_text()
+    seed = SEED.read_text(encoding="utf-8")
+    assert " ".join(shown.split()) == " ".join(seed.split())  # the whole article, not the cited passage
+    mark = viewer.locator(".na-article-text mark").first
+    expect(mark).to_contain_text("significantly stronger than ours")
+    expect(mark).to_be_in_viewport()
+    page.get_by_role("button", name="Close article").click()
+    expect(viewer).to_have_count(0)
+    assert network.blocked == []

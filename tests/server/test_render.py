@@ -11,7 +11,7 @@ import pytest
 from assistant import Assistant
 from assistant.server import render
 from assistant.store import StoreStats
-from assistant.types import Answer, Citation
+from assistant.types import Answer, ArticleText, Citation
 
 HOSTILE = (
     'Banner read <img src=x onerror="window.__pwned=1"> and <script>window.__pwned=1</script>.\n\n'
@@ -55,7 +55,12 @@ class Elements(HTMLParser):
         return {tag for tag, _ in self.tags}
 
     def hrefs(self) -> list[str]:
-        return [attrs["href"] or "" for tag, attrs in self.tags if tag == "a" and "href" in attrs]
+        """Links other than a source title's "open the article" link (every source has one)."""
+        return [
+            attrs["href"] or ""
+            for tag, attrs in self.tags
+            if tag == "a" and "href" in attrs and not (attrs["href"] or "").startswith("#na-article-")
+        ]
 
 
 def citation(n: int = 1, **changes: object) -> Citation:
@@ -278,3 +283,19 @@ def test_real_answer_renders_with_a_highlighted_quote(seeded: Assistant) -> None
     elements = Elements(render.answer_html(real, turn=1))
     assert "#na-src-1-1" in elements.hrefs()
     assert any("significantly stronger than ours" in mark for mark in elements.marks)
+
+
+def test_a_source_title_opens_its_article_and_the_viewer_marks_the_quote() -> None:
+    cited = citation(1, article_id="a1<x>")
+    entry = render.source_entry([cited], turn=1)
+    assert '<a class="na-open" href="#na-article-a1&lt;x&gt;"' in entry
+    article = ArticleText(
+        id="a1", title="Title <b>", path="bbc/x.txt", source="bbc", date="2005-01-01",
+        text="Intro line.\nThe quoted sentence is here. <script>window.__pwned=1</script>",
+        also_in=["bbc/copy/x.txt"], url="javascript:alert(1)",
+    )  # fmt: skip
+    viewer = Elements(render.article_html(article, ["The quoted sentence is here.", "not in the article"]))
+    assert viewer.marks == ["The quoted sentence is here."]
+    assert viewer.names() <= ALLOWED_TAGS | {"h2"} and "<script>window.__pwned=1</script>" in viewer.text
+    assert "Also in: bbc/copy/x.txt" in viewer.text and viewer.hrefs() == []  # no javascript: link
+    assert "no longer in the collection" in render.article_html(None, [])
