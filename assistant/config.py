@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     auth_token: SecretStr | None = None
     concurrency: int = Field(default=4, ge=1, le=64)
     max_body_bytes: int = Field(default=1_000_000, ge=1024)  # larger request bodies get 413 before being read
+    # the chat's file upload (articles, zips) is the one route allowed bigger bodies
+    max_upload_bytes: int = Field(default=200 * 1024 * 1024, ge=1024)
     max_header_bytes: int = Field(default=16_384, ge=1024)  # larger header blocks get 431
 
     @field_validator("auth_token", mode="after")

@@ -47,6 +47,8 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+UPLOAD_PATH = "/gradio_api/upload"  # the chat's file upload route (Gradio's own)
+
 # The methods each endpoint allows: a 405 names them in its Allow header.
 ENDPOINTS = {
     "/api/health": "GET",
@@ -104,13 +106,17 @@ class RequestLimits:
     Content-Length at once, and while reading a body sent without one (chunked). Refuses header blocks over
     `max_header_bytes` with 431 (a 1 MB header was accepted and carried through every layer)."""
 
-    def __init__(self, app: Any, max_bytes: int, max_header_bytes: int) -> None:
+    def __init__(self, app: Any, max_bytes: int, max_header_bytes: int, max_upload_bytes: int | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.max_header_bytes = max_header_bytes
+        self.max_upload_bytes = max_upload_bytes or max_bytes
+
+    def _limit(self, path: str) -> int:
+        return self.max_upload_bytes if path == UPLOAD_PATH else self.max_bytes
 
     def _refusal(self, path: str) -> JSONResponse:
-        message = f"the request body is over the limit of {self.max_bytes:,} bytes"
+        message = f"the request body is over the limit of {self._limit(path):,} bytes"
         return error_json(path, 413, "payload_too_large", message, {"Connection": "close"})
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
@@ -124,7 +130,8 @@ class RequestLimits:
             await refusal(scope, receive, send)
             return
         declared = next((value for key, value in scope["headers"] if key == b"content-length"), b"")
-        if declared.isdigit() and int(declared) > self.max_bytes:
+        limit = self._limit(scope["path"])
+        if declared.isdigit() and int(declared) > limit:
             await self._refusal(scope["path"])(scope, receive, send)
             return
         seen = 0
@@ -135,7 +142,7 @@ class RequestLimits:
             message = await receive()
             if message["type"] == "http.request" and not too_large:
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:  # stop reading; the app's answer to the cut body is replaced below
+                if seen > limit:  # stop reading; the app's answer to the cut body is replaced below
                     too_large = True
                     return {"type": "http.request", "body": b"", "more_body": False}
             return message
@@ -324,7 +331,12 @@ def create_app(assistant: Assistant, *, with_ui: bool = True) -> FastAPI:
     )
     _install_error_handlers(app)
     app.add_middleware(MethodGuard)
-    app.add_middleware(RequestLimits, max_bytes=settings.max_body_bytes, max_header_bytes=settings.max_header_bytes)
+    app.add_middleware(
+        RequestLimits,
+        max_bytes=settings.max_body_bytes,
+        max_header_bytes=settings.max_header_bytes,
+        max_upload_bytes=settings.max_upload_bytes,
+    )
 
     def require_token(request: Request) -> None:
         expected = configured_token(settings)

@@ -15,6 +15,7 @@ import re
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
+from assistant.ingest.pipeline import IngestSummary
 from assistant.store import StoreStats
 from assistant.types import Answer, ArticleText, Citation
 
@@ -286,6 +287,26 @@ def feedback_note_html(rating: str | None, question: str, message: str = "") -> 
         short = question if len(question) <= 80 else question[:80] + "…"
         message = f"Recorded: the answer to “{short}” was {verdict}. Add a comment below if you like."
     return f'<div class="na-feedback-note" role="status" aria-live="polite">{escape_text(message)}</div>'
+
+
+def upload_html(
+    summary: IngestSummary | None, refused: dict[str, str], failures: Sequence[tuple[str, str]], source: str = ""
+) -> str:
+    """What an upload did: the ingest summary, and every file refused before or failing during ingest."""
+    if summary is None and not refused:
+        return '<div class="na-upload-result" role="status"><p class="na-note">Choose files first.</p></div>'
+    lines = []
+    if summary is not None:
+        lines.append(
+            f"<p>Added to source “{escape_text(source)}”: {summary.new} new, {summary.updated} updated, "
+            f"{summary.unchanged} unchanged, {summary.duplicate} duplicate; {summary.chunks_added:,} passages "
+            f"added, {summary.chunks_embedded:,} embedded in {summary.seconds:.1f} s.</p>"
+        )
+    problems = [*refused.items(), *failures]
+    if problems:
+        items = "".join(f"<li>{escape_text(name)}: {escape_text(reason)}</li>" for name, reason in problems)
+        lines.append(f'<p class="na-error-text">Not added ({len(problems)}):</p><ul>{items}</ul>')
+    return f'<div class="na-upload-result" role="status">{"".join(lines)}</div>'
 
 
 def counter_html(length: int, limit: int) -> str:

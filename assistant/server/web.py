@@ -13,6 +13,7 @@ import secrets
 import time
 from collections import defaultdict, deque
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 # Gradio reports usage to its servers unless told not to; nothing here may leave the machine.
@@ -27,10 +28,11 @@ from starlette.routing import Mount
 
 from assistant.assistant import Assistant
 from assistant.config import Settings
-from assistant.errors import InvalidFilters, InvalidQuestion
+from assistant.errors import IngestInProgress, InvalidFilters, InvalidQuestion
 from assistant.feedback import MAX_COMMENT_CHARS, Feedback, Rating
 from assistant.server import render
 from assistant.server.api import configured_token
+from assistant.server.uploads import save_upload
 from assistant.store import StoreUnavailable
 from assistant.types import Answer, Filters
 
@@ -241,6 +243,25 @@ def _browser_secret(settings: Settings) -> str:
         return secret
 
 
+class GradioProgress:
+    """The ingest pipeline's Progress, shown as the chat's progress bar (reading, embedding...)."""
+
+    def __init__(self, progress: gr.Progress) -> None:
+        self.progress = progress
+        self.phase, self.total, self.done = "", 0, 0
+
+    def start(self, phase: str, total: int) -> None:
+        self.phase, self.total, self.done = phase, total, 0
+        self.progress((0, total), desc=phase)
+
+    def advance(self, n: int = 1) -> None:
+        self.done += n
+        self.progress((self.done, self.total), desc=self.phase)
+
+    def finish(self) -> None:
+        self.progress((self.total, self.total), desc=self.phase)
+
+
 def theme() -> gr.themes.Base:
     # System fonts: the default theme would have the browser fetch web fonts from the internet.
     # Soft's amber-500 labels, links and button and its slate-400 secondary text measure 1.8-2.6:1 against their
@@ -294,6 +315,26 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
             gr.Dropdown(choices=stats.categories, interactive=bool(stats.categories)),
             gr.Dropdown(choices=stats.sources, interactive=bool(stats.sources)),
         )
+
+    def add_articles(
+        files: list[Any] | None,
+        source: str,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008 - Gradio injects the page's progress bar through this default
+    ) -> tuple[Any, ...]:
+        """Uploaded files -> uploads/<source>/ -> the same incremental ingest as the CLI; a summary with every
+        refused or failed file, then fresh status and filter choices."""
+        paths = [Path(f if isinstance(f, str) else f.name) for f in files or []]
+        if not paths:
+            return (render.upload_html(None, {}, []), *refresh_status())
+        plan = save_upload(paths, settings.data_dir / "uploads", source or "uploads")
+        summary = None
+        if plan.saved:
+            try:
+                summary = assistant.ingest([plan.folder], progress=GradioProgress(progress))
+            except IngestInProgress as exc:
+                plan.refused["(ingest)"] = str(exc)
+        failures = summary.failures if summary is not None else []
+        return (render.upload_html(summary, plan.refused, failures, plan.folder.name), *refresh_status())
 
     def respond(
         question: str,
@@ -505,6 +546,18 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
                 date_from = gr.DateTime(label="From date", include_time=False, type="string")
                 date_to = gr.DateTime(label="To date", include_time=False, type="string")
                 new_chat_button = gr.Button("New chat", variant="secondary")
+                gr.Markdown("## Add articles", elem_classes=["na-filters-title"])
+                upload = gr.File(
+                    label=".txt .md .html .json .jsonl, or a .zip of them",
+                    file_count="multiple",
+                    file_types=[".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl", ".zip"],
+                    elem_id="na-upload",
+                )
+                upload_source = gr.Textbox(
+                    label="Source name (what the Source filter will call them)", value="uploads", max_lines=1
+                )
+                upload_button = gr.Button("Add to the collection", elem_id="na-add-articles")
+                upload_result = gr.HTML("", elem_id="na-upload-result")
                 gr.Markdown(
                     f"Answers by the **{settings.backend}** backend. "
                     "Only the articles are used; when they do not say, the assistant says so.",
@@ -544,6 +597,13 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
         comment_box.submit(send_comment, *comment_io, queue=False)
         blocks.load(refresh_status, None, [status_line, category_filter, source_filter], queue=False)
         blocks.load(restore, conversation_state, chatbot, queue=False)
+        upload_button.click(
+            add_articles,
+            [upload, upload_source],
+            [upload_result, status_line, category_filter, source_filter],
+            concurrency_id="ingest",
+            concurrency_limit=1,
+        )
 
     # Answers share one slot pool across the whole page: at most `concurrency` run at once, others wait in line.
     blocks.queue(default_concurrency_limit=settings.concurrency, max_size=max(64, settings.concurrency * 16))
@@ -574,6 +634,7 @@ def mount_ui(app: FastAPI, assistant: Assistant) -> FastAPI:
         mcp_server=False,
         pwa=False,
         show_error=True,
+        max_file_size=assistant.settings.max_upload_bytes,
     )
     if token:
         chat = next(r.app for r in mounted.routes if isinstance(r, Mount) and hasattr(r.app, "tokens"))

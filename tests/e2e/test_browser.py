@@ -344,3 +344,44 @@ def test_a_source_title_opens_the_whole_article_at_the_cited_quote(
     page.get_by_role("button", name="Close article").click()
     expect(viewer).to_have_count(0)
     assert network.blocked == []
+
+
+def test_articles_uploaded_in_the_browser_are_answered_from_and_named_as_their_source(
+    tmp_path: Path, browser_page: tuple[Any, NetworkGuard]
+) -> None:
+    """An article file and a zip (one good member, one trying to escape with ../) uploaded from the page go
+    through the CLI's ingest: the summary names what was refused, the Source filter offers the typed name,
+    and the new article answers a question."""
+    import zipfile
+
+    from playwright.sync_api import expect
+
+    page, network = browser_page
+    story = tmp_path / "lighthouse.txt"
+    story.write_text(
+        "Port Quillon lighthouse reopens\n\nThe Port Quillon lighthouse reopened on Saturday after a £2.4m "
+        "restoration paid for by the Harbour Trust, its keeper Maren Olsby said.",
+        encoding="utf-8",
+    )
+    archive = tmp_path / "batch.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("ferries.json", '{"title": "Ferry timetable", "text": "Ferries run hourly from May."}')
+        zipped.writestr("../escape.txt", "Title\n\nShould never be written.")
+    with run_server(tmp_path / "data", tmp_path / "server.log") as server:
+        open_chat(page, server)
+        page.locator("#na-upload input[type=file]").set_input_files([str(story), str(archive)])
+        page.get_by_label("Source name (what the Source filter will call them)").fill("Quillon Herald")
+        page.locator("#na-add-articles").click()
+        result = page.locator("#na-upload-result")
+        expect(result).to_contain_text("2 new", timeout=ANSWER_TIMEOUT_MS)
+        expect(result).to_contain_text("batch.zip:../escape.txt: unsafe path")
+        assert not (tmp_path / "data" / "uploads" / "escape.txt").exists()
+        assert (tmp_path / "data" / "uploads" / "Quillon Herald" / "lighthouse.txt").exists()
+        page.get_by_label("Source", exact=True).click()
+        expect(page.get_by_role("option", name="Quillon Herald")).to_be_visible()
+        page.keyboard.press("Escape")
+        page.locator("#na-question textarea").click()
+        answer = ask(page, "How much did the Port Quillon lighthouse restoration cost?")
+        expect(answer.locator(".na-answer-text")).to_contain_text("£2.4m")
+        expect(answer.locator(".na-meta").first).to_contain_text("Quillon Herald")
+    assert network.blocked == []
