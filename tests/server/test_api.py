@@ -374,7 +374,7 @@ def test_chat_shows_generated_text_as_it_streams_then_the_checked_answer(
 
     monkeypatch.setattr(seeded, "stream", fake_stream)
     respond = _respond_handler(seeded)
-    updates = list(respond(VUCIC, [], [], None, None, None, None))
+    updates = list(respond(VUCIC, {}, None, None, None, None))
 
     shown = [update[1][-1]["content"] for update in updates]
     # A placeholder, one update per delta with all text so far (escaped), then the rendered, cited answer.
@@ -383,9 +383,13 @@ def test_chat_shows_generated_text_as_it_streams_then_the_checked_answer(
         assert "na-streaming" in shown[i]
         assert render.escape_block("".join(deltas[:i])) in shown[i]
     assert shown[-1] == render.answer_html(checked, turn=1)
-    textbox, chat, messages, turns = updates[-1]
-    assert textbox == "" and chat == messages
-    assert turns == [{"role": "user", "content": VUCIC}, {"role": "assistant", "content": checked.text}]
+    textbox, chat, conversation = updates[-1]
+    assert textbox == "" and chat == conversation["messages"]
+    assert conversation["turns"] == [
+        {"role": "user", "content": VUCIC},
+        {"role": "assistant", "content": checked.text},
+    ]
+    assert conversation["answers"]["1"]["answer"]["text"] == checked.text  # what 👍/👎 on message 1 rates
 
 
 def test_chat_passes_history_and_filters_to_the_core(seeded: Assistant, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -398,9 +402,10 @@ def test_chat_passes_history_and_filters_to_the_core(seeded: Assistant, monkeypa
 
     monkeypatch.setattr(seeded, "stream", recording_stream)
     respond = _respond_handler(seeded)
-    *_, (_, _, messages, turns) = respond(VUCIC, [], [], None, ["seeds"], None, None)
-    *_, (_, chat, _, _) = respond("What did he say about shells?", messages, turns, None, None, None, None)
-    list(respond(VUCIC, [], [], None, None, "2020-01-01 00:00:00", "2020-12-31"))
+    *_, (_, _, conversation) = respond(VUCIC, {}, None, ["seeds"], None, None)
+    turns = conversation["turns"]
+    *_, (_, chat, _) = respond("What did he say about shells?", conversation, None, None, None, None)
+    list(respond(VUCIC, None, None, None, "2020-01-01 00:00:00", "2020-12-31"))
 
     assert seen[0]["history"] == [] and seen[0]["filters"].source == ["seeds"]
     assert seen[1]["history"] == turns and seen[1]["filters"] is None
@@ -467,9 +472,9 @@ def test_chat_reports_an_unexpected_failure_instead_of_hanging(
         raise RuntimeError("bug")
 
     monkeypatch.setattr(seeded, "stream", broken_stream)
-    *_, (_, chat, messages, turns) = _respond_handler(seeded)(VUCIC, [], [], None, None, None, None)
+    *_, (_, chat, conversation) = _respond_handler(seeded)(VUCIC, {}, None, None, None, None)
     assert "na-error" in chat[-1]["content"] and "na-streaming" not in chat[-1]["content"]
-    assert chat == messages and turns == []
+    assert chat == conversation["messages"] and conversation["turns"] == []
 
 
 # ------------------------------------------------------------------------------------------------ bad text
