@@ -266,6 +266,32 @@ def article_html(article: ArticleText | None, quotes: Sequence[str]) -> str:
     )
 
 
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|<>~$])")
+
+
+def escape_markdown(text: str) -> str:
+    """Untrusted text for a Markdown file: every character Markdown or HTML gives meaning to is backslashed."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+
+
+def conversation_markdown(answers: Sequence[Answer], exported: str) -> str:
+    """A conversation as a Markdown document: each question, its answer and its numbered sources with quotes."""
+    lines = ["# News assistant conversation", "", f"Exported {escape_markdown(exported)}.", ""]
+    for number, answer in enumerate(answers, start=1):
+        lines += [f"## {number}. {escape_markdown(answer.question)}", "", escape_markdown(answer.text), ""]
+        cited = answer.citations or answer.closest
+        if cited:
+            lines += ["Sources:" if answer.citations else "Closest passages (they do not answer it):", ""]
+            for citation in cited:
+                meta = " · ".join(v for v in (citation.date, citation.source, citation.path) if v)
+                lines += [
+                    f"{citation.n}. {escape_markdown(citation.title)} ({escape_markdown(meta)})",
+                    f"   > {escape_markdown(citation.quote)}",
+                ]
+            lines.append("")
+    return "\n".join(lines)
+
+
 def streaming_html(partial_text: str) -> str:
     """An answer while it is being generated (not yet citation-checked); before any text, a searching note."""
     note = "Citations are checked when the answer is complete…" if partial_text else "Searching the articles…"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import tempfile
 import time
 from collections import defaultdict, deque
 from collections.abc import Iterator
@@ -440,6 +441,19 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
         """The conversation this browser kept (a reload or a server restart loses nothing)."""
         return _conversation(conversation)["messages"]
 
+    def export(conversation: Any) -> Any:
+        """The conversation as a Markdown file to download (the button is off while there is nothing to save)."""
+        stored = _conversation(conversation)["answers"]
+        answers = [Answer.model_validate(stored[k]["answer"]) for k in sorted(stored, key=int)]
+        if not answers:
+            return gr.DownloadButton(value=None, interactive=False)
+        exported = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+        folder = Path(tempfile.gettempdir()) / "news-assistant-exports" / secrets.token_hex(8)
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "conversation.md"
+        path.write_text(render.conversation_markdown(answers, exported), encoding="utf-8")
+        return gr.DownloadButton(value=str(path), interactive=True)
+
     def open_article(request: str) -> tuple[str, Any]:
         """The viewer for "<article id>\x01<quote>\x01<quote>..." (sent by the page script when a source title
         is clicked): the whole article with the cited quotes marked."""
@@ -546,6 +560,9 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
                 date_from = gr.DateTime(label="From date", include_time=False, type="string")
                 date_to = gr.DateTime(label="To date", include_time=False, type="string")
                 new_chat_button = gr.Button("New chat", variant="secondary")
+                export_button = gr.DownloadButton(
+                    "Export as Markdown", value=None, interactive=False, variant="secondary", elem_id="na-export"
+                )
                 gr.Markdown("## Add articles", elem_classes=["na-filters-title"])
                 upload = gr.File(
                     label=".txt .md .html .json .jsonl, or a .zip of them",
@@ -566,7 +583,7 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
 
         inputs = [question_box, conversation_state, category_filter, source_filter, date_from, date_to]
         outputs = [question_box, chatbot, conversation_state]
-        gr.on(
+        asked = gr.on(
             triggers=[question_box.submit, ask_button.click],
             fn=respond,
             inputs=inputs,
@@ -583,11 +600,15 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
             js=COUNTER_JS.replace("LIMIT", str(limit)),
             queue=False,
         )
-        chatbot.example_select(use_example, None, question_box, queue=False).then(
+        example_asked = chatbot.example_select(use_example, None, question_box, queue=False).then(
             respond, inputs, outputs, concurrency_id="answer", show_progress="hidden"
         )
+        for event in (asked, example_asked):
+            event.then(export, conversation_state, export_button, queue=False)
         cleared = [chatbot, conversation_state]
-        new_chat_button.click(new_chat, None, cleared, queue=False, js=CONFIRM_CLEAR_JS)
+        new_chat_button.click(new_chat, None, cleared, queue=False, js=CONFIRM_CLEAR_JS).then(
+            export, conversation_state, export_button, queue=False
+        )
         chatbot.clear(new_chat, None, cleared, queue=False)
         article_button.click(open_article, article_request, [viewer, close_viewer], queue=False)
         close_viewer.click(lambda: ("", gr.Button(visible=False)), None, [viewer, close_viewer], queue=False)
@@ -597,6 +618,7 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
         comment_box.submit(send_comment, *comment_io, queue=False)
         blocks.load(refresh_status, None, [status_line, category_filter, source_filter], queue=False)
         blocks.load(restore, conversation_state, chatbot, queue=False)
+        blocks.load(export, conversation_state, export_button, queue=False)
         upload_button.click(
             add_articles,
             [upload, upload_source],

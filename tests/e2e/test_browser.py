@@ -385,3 +385,23 @@ def test_articles_uploaded_in_the_browser_are_answered_from_and_named_as_their_s
         expect(answer.locator(".na-answer-text")).to_contain_text("£2.4m")
         expect(answer.locator(".na-meta").first).to_contain_text("Quillon Herald")
     assert network.blocked == []
+
+
+def test_the_conversation_exports_as_markdown_with_citations(
+    chat_server: RunningServer, browser_page: tuple[Any, NetworkGuard]
+) -> None:
+    from playwright.sync_api import expect
+
+    page, _network = browser_page
+    open_chat(page, chat_server)
+    export = page.locator("#na-export")
+    expect(export).to_be_disabled()  # nothing to export yet
+    ask(page, "What did Vučić say about Turkish industry?")
+    ask(page, "What did Putin say about the drones?")
+    expect(export).to_be_enabled()
+    with page.expect_download() as download_info:
+        export.click()
+    document = download_info.value.path().read_text(encoding="utf-8")
+    assert "## 1. What did Vučić say about Turkish industry?" in document
+    assert "significantly stronger than ours" in document and "seeds/000\\_8c1e59730e0383e1.txt" in document
+    assert "## 2. What did Putin say about the drones?" in document and "The articles don't say." in document

@@ -299,3 +299,17 @@ def test_a_source_title_opens_its_article_and_the_viewer_marks_the_quote() -> No
     assert viewer.names() <= ALLOWED_TAGS | {"h2"} and "<script>window.__pwned=1</script>" in viewer.text
     assert "Also in: bbc/copy/x.txt" in viewer.text and viewer.hrefs() == []  # no javascript: link
     assert "no longer in the collection" in render.article_html(None, [])
+
+
+def test_a_conversation_exports_as_markdown_with_its_sources_and_nothing_live() -> None:
+    hostile = answer("Banner read it [1].", [hostile_citation()], question="What did the <b>banner</b> say?")
+    abstained = answer("The articles don't say.", [], abstained=True, closest=[citation(1)], question="Who won?")
+    document = render.conversation_markdown([hostile, abstained], "2026-11-27 22:40 UTC")
+    assert document.startswith("# News assistant conversation")
+    assert "## 1. What did the \\<b\\>banner\\</b\\> say?" in document
+    assert "Banner read it \\[1\\]." in document and "## 2. Who won?" in document
+    assert "Closest passages (they do not answer it):" in document
+    assert "\\<img src=x onerror" in document and "\\<script\\>" in document
+    assert "\\[x\\]\\(http://evil.example/\\)" in document  # a link in a title stays text
+    assert re.search(r"(?<!\\)<(img|script|b)\b", document) is None
+    assert "1. A title (2005-03-01 · bbc · bbc/business/001.txt)" in document
