@@ -360,17 +360,34 @@ def _readable_time(iso: str) -> str:
     return f"{date} {time} {zone}"
 
 
+def _named(values: Sequence[str], one: str, many: str, shown: int = 4) -> str:
+    """ "2 sources (bbc, seeds)", "9 categories (business, entertainment, ... 5 more)"."""
+    names = ", ".join(escape_text(v) for v in values[:shown]) + (
+        f", … {len(values) - shown} more" if len(values) > shown else ""
+    )
+    return f"{len(values)} {one if len(values) == 1 else many} ({names})"
+
+
 def status_html(stats: StoreStats) -> str:
-    """The corpus status line: articles, chunks, last ingest (and embedding progress when incomplete)."""
+    """The corpus in one line: articles from which sources and categories, their date range and how many have
+    no date, chunks, last ingest (and embedding progress when incomplete)."""
     last = _readable_time(stats.last_ingest) if stats.last_ingest else "never"
-    parts = [
-        f"<b>{stats.articles:,}</b> article{'s' if stats.articles != 1 else ''}",
+    what = f"<b>{stats.articles:,}</b> article{'s' if stats.articles != 1 else ''}"
+    if stats.sources:
+        what += f" from {_named(stats.sources, 'source', 'sources')}"
+    parts = [what]
+    if stats.categories:
+        parts.append(_named(stats.categories, "category", "categories"))
+    if stats.date_min and stats.date_max:
+        dated = f"dated {escape_text(stats.date_min)} – {escape_text(stats.date_max)}"
+        parts.append(dated + (f" ({stats.undated:,} undated)" if stats.undated else ""))
+    elif stats.articles:
+        parts.append("no dates")
+    parts += [
         f"<b>{stats.chunks:,}</b> chunks",
         f"last ingest {escape_text(last)}",
         f"collection “{escape_text(stats.collection)}”",
     ]
-    if stats.date_min and stats.date_max:
-        parts.insert(2, f"dated {escape_text(stats.date_min)} – {escape_text(stats.date_max)}")
     if not stats.fully_embedded:
         parts.append(f"embedding {stats.embedded_chunks:,}/{stats.chunks:,} (keyword search meanwhile)")
     return f'<div class="na-status">{" · ".join(parts)}</div>'

@@ -318,6 +318,7 @@ class Manifest:
             "failed_files": q("SELECT COUNT(*) FROM files WHERE status = 'failed'").fetchone()[0],
             "chunks": q("SELECT COUNT(*) FROM chunks").fetchone()[0],
             "embedded_chunks": q("SELECT COUNT(*) FROM chunks WHERE embedded = 1").fetchone()[0],
+            "undated": q("SELECT COUNT(*) FROM articles WHERE date IS NULL").fetchone()[0],
         }
 
     def facets(self) -> dict[str, list[str]]:

@@ -48,6 +48,7 @@ class StoreStats:
     date_min: str | None
     date_max: str | None
     vector_store: str
+    undated: int = 0  # articles without a date (a date filter never finds them)
 
     @property
     def fully_embedded(self) -> bool:
@@ -249,6 +250,7 @@ class Store:
             date_min=date_min,
             date_max=date_max,
             vector_store=self.settings.chroma_url or str(self.settings.chroma_dir),
+            undated=counts["undated"],
         )
 
     def facets(self) -> dict[str, list[str]]:

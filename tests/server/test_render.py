@@ -278,6 +278,17 @@ def test_status_line_counts_and_last_ingest() -> None:
     assert "embedding 10/5,000" in pending
 
 
+def test_status_line_describes_the_corpus() -> None:
+    many = [f"cat<{i}>" for i in range(6)]
+    text = Elements(render.status_html(_stats(
+        sources=["bbc", "seeds"], categories=many, date_min="2004-01-02", date_max="2005-12-30", undated=12
+    ))).text  # fmt: skip
+    assert "2,225 articles from 2 sources (bbc, seeds)" in text
+    assert "6 categories (cat<0>, cat<1>, cat<2>, cat<3>, … 2 more)" in text  # escaped, shown as typed
+    assert "dated 2004-01-02 – 2005-12-30 (12 undated)" in text
+    assert "no dates" in Elements(render.status_html(_stats(undated=2225))).text
+
+
 def test_real_answer_renders_with_a_highlighted_quote(seeded: Assistant) -> None:
     real = seeded.ask("What did Vučić say about Turkish industry?")
     elements = Elements(render.answer_html(real, turn=1))
