@@ -23,6 +23,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+from gradio.components.chatbot import ExampleMessage
 from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.routing import Mount
@@ -39,11 +40,12 @@ from assistant.types import Answer, Filters
 
 log = logging.getLogger(__name__)
 
-EXAMPLE_QUESTIONS = [
+SEED_EXAMPLES = [  # shown while the shipped seed article is in the collection
     "What did Vučić say about Turkish industry?",
     "What did Erdogan say about Turkish drones?",
     "Which countries signed export contracts for Turkish drones?",
 ]
+EXAMPLES_SHOWN = 3
 
 PLACEHOLDER = (
     "### Ask the news\n"
@@ -437,9 +439,37 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
     def new_chat() -> tuple[list[Message], Conversation]:
         return [], _conversation(None)
 
-    def restore(conversation: Any) -> list[Message]:
-        """The conversation this browser kept (a reload or a server restart loses nothing)."""
-        return _conversation(conversation)["messages"]
+    def restore(conversation: Any) -> Any:
+        """The conversation this browser kept (a reload or a server restart loses nothing), and example questions
+        for the collection as it is now."""
+        examples: list[ExampleMessage] = [{"text": question} for question in example_questions()]
+        return gr.Chatbot(value=_conversation(conversation)["messages"], examples=examples or None)
+
+    examples_cache: dict[str, list[str]] = {}
+
+    def example_questions() -> list[str]:
+        """Questions this collection answers: the seed's, while it is loaded, then one per recent article
+        headline that the assistant really answers (tried once per state of the collection, ~150 ms each)."""
+        try:
+            stats = assistant.status()
+        except StoreUnavailable:
+            return []
+        key = f"{stats.articles}/{stats.last_ingest}"
+        if key not in examples_cache:
+            chosen = list(SEED_EXAMPLES) if "seeds" in stats.sources else []
+            titles = assistant.store.manifest.recent_titles(limit=4 * EXAMPLES_SHOWN)
+            for title in titles:
+                if len(chosen) >= EXAMPLES_SHOWN:
+                    break
+                question = f"What does the article “{' '.join(title.split())[:120]}” report?"
+                try:
+                    if not assistant.ask(question).abstained:
+                        chosen.append(question)
+                except Exception:  # an example is never worth a broken page
+                    log.warning("could not try the example question %r", question, exc_info=True)
+            examples_cache.clear()
+            examples_cache[key] = chosen[:EXAMPLES_SHOWN]
+        return examples_cache[key]
 
     def export(conversation: Any) -> Any:
         """The conversation as a Markdown file to download (the button is off while there is nothing to save)."""
@@ -511,7 +541,7 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
                     show_label=False,
                     height="68vh",
                     placeholder=PLACEHOLDER,
-                    examples=[{"text": question} for question in EXAMPLE_QUESTIONS],
+                    examples=[{"text": question} for question in SEED_EXAMPLES],
                     autoscroll=False,  # the page script scrolls each new question to the top instead
                     latex_delimiters=[],  # "$" in an article is money, not maths
                     buttons=[],  # copying would copy the message HTML
@@ -520,7 +550,8 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
                 )
                 with gr.Row(equal_height=True):
                     question_box = gr.Textbox(
-                        placeholder="Ask about the news, e.g. What did Vučić say about Turkish industry?",
+                        placeholder="Ask about the news in these articles",
+                        label="Your question",  # its accessible name (was "Textbox")
                         show_label=False,
                         lines=1,
                         max_lines=4,

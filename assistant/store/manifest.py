@@ -270,6 +270,13 @@ class Manifest:
             ]
         return out
 
+    def recent_titles(self, limit: int) -> list[str]:
+        """Headlines of the newest articles (by date, then by when they were added)."""
+        rows = self.db.execute(
+            "SELECT title FROM articles ORDER BY date IS NULL, date DESC, added DESC, id LIMIT ?", (limit,)
+        )
+        return [title for (title,) in rows]
+
     def chunks_of_article(self, article_id: str) -> list[ChunkRow]:
         return [
             ChunkRow(*row)

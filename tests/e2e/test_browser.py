@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -405,3 +406,37 @@ def test_the_conversation_exports_as_markdown_with_citations(
     assert "## 1. What did Vučić say about Turkish industry?" in document
     assert "significantly stronger than ours" in document and "seeds/000\\_8c1e59730e0383e1.txt" in document
     assert "## 2. What did Putin say about the drones?" in document and "The articles don't say." in document
+
+
+def test_example_questions_come_from_the_loaded_articles(
+    tmp_path: Path, browser_page: tuple[Any, NetworkGuard]
+) -> None:
+    """Without the seed article the examples are not about it: they are built from headlines of the collection
+    that the assistant really answers, and one click answers them."""
+    from playwright.sync_api import expect
+
+    page, _network = browser_page
+    wire = tmp_path / "wire" / "local"
+    wire.mkdir(parents=True)
+    (wire / "bridge.txt").write_text(
+        "Quillon bridge reopens after repairs\n\nThe Quillon bridge reopened on Monday after six months of repairs "
+        "costing £3m, the harbour council said.",
+        encoding="utf-8",
+    )
+    (wire / "ferry.txt").write_text(
+        "Ferry fares rise by 5%\n\nFerry fares between Quillon and Marsk will rise by 5% in April, the operator "
+        "Marsk Lines announced on Tuesday.",
+        encoding="utf-8",
+    )
+    ingest_cli(tmp_path / "data", tmp_path / "wire")
+    with run_server(tmp_path / "data", tmp_path / "server.log") as server:
+        open_chat(page, server)
+        examples = page.locator("#na-chat").get_by_role("button", name=re.compile("What does the article"))
+        expect(examples.first).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+        names = examples.all_inner_texts()
+        assert not any("Vučić" in name for name in names)
+        assert any("Quillon bridge reopens after repairs" in name for name in names), names
+        examples.first.click()
+        answer = page.locator(FINAL_ANSWER)
+        expect(answer).to_have_count(1, timeout=ANSWER_TIMEOUT_MS)
+        expect(answer).to_have_class(re.compile("na-answered"))
