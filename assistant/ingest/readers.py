@@ -187,6 +187,8 @@ class _HTMLArticleParser(HTMLParser):
         self._skip_depth = 0
         self._in_title = False
         self._in_h1 = False
+        self.skipped: set[str] = set()  # the text of menus (<nav>) and footers, one string per text node
+        self._skip_tags: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = {k.lower(): (v or "") for k, v in attrs}
@@ -198,6 +200,7 @@ class _HTMLArticleParser(HTMLParser):
             self.meta.setdefault("time", values["datetime"])
         if tag in self._SKIP:
             self._skip_depth += 1
+            self._skip_tags.append(tag)
         elif tag == "title":
             self._in_title = True
         elif tag == "h1":
@@ -208,6 +211,8 @@ class _HTMLArticleParser(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag in self._SKIP and self._skip_depth:
             self._skip_depth -= 1
+            if self._skip_tags:
+                self._skip_tags.pop()
         elif tag == "title":
             self._in_title = False
         elif tag == "h1":
@@ -220,6 +225,8 @@ class _HTMLArticleParser(HTMLParser):
             self.title += data
             return
         if self._skip_depth:
+            if data.strip() and self._skip_tags and self._skip_tags[-1] in ("nav", "footer"):
+                self.skipped.add(" ".join(data.split()))
             return
         if self._in_h1:
             self.h1 += data
@@ -232,9 +239,48 @@ class _HTMLArticleParser(HTMLParser):
 
 
 def parse_html(text: str) -> Iterator[RawArticle]:
+    """A web page's article: trafilatura's main text and metadata, which drop menus, cookie banners and "related"
+    links that a tag-skipping parser keeps (bench/html_extraction.py); the hand-written parser below reads the
+    pages trafilatura finds no article in (short fragments, bare <p> lists)."""
+    extracted = _trafilatura_article(text)
+    if extracted is not None:
+        yield extracted
+        return
+    yield from _parse_html_by_tags(text)
+
+
+def _trafilatura_article(text: str) -> RawArticle | None:
+    import trafilatura  # imported here: it costs ~0.5 s, which `news-assistant --help` should not pay
+
+    document = trafilatura.bare_extraction(text, with_metadata=True, include_comments=False, include_tables=True)
+    if document is None or isinstance(document, dict) or not (document.text or "").strip():
+        return None
+    body = document.text or ""
+    tags = _HTMLArticleParser()
+    tags.feed(text)
+    tags.close()
+    fallback = next(_raw_from_tags(tags))
+    # On short pages trafilatura may keep a menu line or repeat the headline: a line that is exactly the text of
+    # a <nav> or <footer>, or the headline itself, is not article text.
+    drop = tags.skipped | {" ".join(tags.h1.split())}
+    paragraphs = [" ".join(line.split()) for line in body.split("\n")]
+    return RawArticle(
+        text="\n\n".join(p for p in paragraphs if p and p not in drop),
+        title=fallback.title or (document.title or None),
+        date=parse_date(document.date) or fallback.date,
+        source=fallback.source or (document.sitename or None),
+        url=fallback.url or (document.url or None),
+    )
+
+
+def _parse_html_by_tags(text: str) -> Iterator[RawArticle]:
     parser = _HTMLArticleParser()
     parser.feed(text)
     parser.close()
+    yield from _raw_from_tags(parser)
+
+
+def _raw_from_tags(parser: _HTMLArticleParser) -> Iterator[RawArticle]:
     meta = parser.meta
     title = meta.get("og:title") or meta.get("twitter:title") or parser.h1.strip() or parser.title.strip()
     body = parser.text()

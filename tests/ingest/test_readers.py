@@ -106,3 +106,26 @@ def test_identical_text_gives_identical_id_and_cleaning_is_stable() -> None:
     assert content_hash("A  story\n\nhere") == content_hash("a story here")
     assert clean_text("a\r\nb\u200b\t c\n\n\n\nd") == "a\nb c\n\nd"
     assert decode(b"\xef\xbb\xbfhello").text == "hello"
+
+
+def test_html_boilerplate_around_the_article_is_left_out() -> None:
+    """What trafilatura is here for: menus, cookie notices, related links and comments are not the article."""
+    paragraphs = "".join(
+        f"<p>Paragraph {i}: the harbour council said the bridge repairs cost £{i}m and took {i} months.</p>"
+        for i in range(1, 9)
+    )
+    html = f"""<html><head><title>Bridge reopens | Quillon Herald</title>
+    <meta property="og:title" content="Bridge reopens"><meta property="og:site_name" content="Quillon Herald">
+    <meta property="article:published_time" content="2024-05-04T08:00:00Z"></head><body>
+    <div class="cookie-banner">We use cookies to improve your experience. Accept all cookies</div>
+    <nav><a href="/">Home</a> <a href="/news">News</a> <a href="/sport">Sport</a></nav>
+    <article><h1>Bridge reopens</h1>{paragraphs}</article>
+    <aside class="related"><h3>Related stories</h3><ul><li><a href="/a">Ferry fares rise by 5%</a></li>
+    <li><a href="/b">Council elections: full results</a></li></ul></aside>
+    <section id="comments"><h3>Comments</h3><div class="comment"><p>Great news, finally! said reader Bob.</p>
+    </div></section><footer>© Quillon Herald. All rights reserved.</footer></body></html>""".encode()
+    (article,), _ = read_articles(html, "herald/bridge.html", category=None, source="herald")
+    assert (article.title, article.date, article.source) == ("Bridge reopens", "2024-05-04", "Quillon Herald")
+    assert "Paragraph 1: the harbour council" in article.text and "Paragraph 8:" in article.text
+    for boilerplate in ("cookies", "Home", "Related stories", "Ferry fares", "Great news", "All rights reserved"):
+        assert boilerplate not in article.text, boilerplate
