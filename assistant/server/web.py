@@ -64,7 +64,12 @@ CSS = """
 .na-abstention { font-style: italic; font-weight: 600; }
 .na-error .na-answer-text { color: var(--error-text-color, #b91c1c); }
 .na-ref { color: var(--color-accent) !important; text-decoration: none !important; font-weight: 700;
-  font-size: .8em; vertical-align: super; padding: 0 .1em; }
+  font-size: .8em; vertical-align: super; padding: 0 .1em; position: relative; }
+/* on touch screens a [n] answers a finger anywhere in a 44 x 44 px box around it, without moving the text */
+@media (pointer: coarse) {
+  .na-ref::after { content: ""; position: absolute; left: 50%; top: 50%; width: 44px; height: 44px;
+    transform: translate(-50%, -50%); }
+}
 .na-note { font-size: .82em; color: var(--body-text-color-subdued); margin: .2em 0; }
 .na-sources { margin-top: .6em; }
 .na-sources > summary { font-weight: 600; cursor: pointer; font-size: .9em; }

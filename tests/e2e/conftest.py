@@ -154,9 +154,10 @@ def chromium_browser() -> Iterator[Any]:
             chromium.close()
 
 
-def confined_context(chromium_browser: Any, guard: NetworkGuard) -> Any:
-    """A browser context (own cookies and storage) that may only talk to loopback addresses."""
-    context = chromium_browser.new_context(viewport={"width": 1280, "height": 900})
+def confined_context(chromium_browser: Any, guard: NetworkGuard, **options: Any) -> Any:
+    """A browser context (own cookies and storage) that may only talk to loopback addresses; `options` go to
+    Playwright's new_context (e.g. a phone: viewport, has_touch, is_mobile)."""
+    context = chromium_browser.new_context(**({"viewport": {"width": 1280, "height": 900}} | options))
 
     def confine(route: Any) -> None:
         host = urlsplit(route.request.url).hostname or ""

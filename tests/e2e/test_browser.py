@@ -440,3 +440,28 @@ def test_example_questions_come_from_the_loaded_articles(
         answer = page.locator(FINAL_ANSWER)
         expect(answer).to_have_count(1, timeout=ANSWER_TIMEOUT_MS)
         expect(answer).to_have_class(re.compile("na-answered"))
+
+
+def test_citation_markers_take_a_44px_tap_on_a_phone(chat_server: RunningServer, chromium_browser: Any) -> None:
+    """On a touch screen a tap up to 20 px beside a [n] still lands on it (a 23 x 15 px target before)."""
+    from playwright.sync_api import expect
+
+    network = NetworkGuard()
+    phone = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}
+    context = confined_context(chromium_browser, network, **phone)
+    try:
+        page = context.new_page()
+        open_chat(page, chat_server)
+        answer = ask(page, "What did Vučić say about Turkish industry?")
+        marker = answer.locator("a.na-ref").first
+        box = marker.bounding_box()
+        assert box is not None and box["height"] < 44  # the text itself stays small
+        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        hit = page.evaluate(
+            "([x, y]) => document.elementFromPoint(x, y + 18)?.closest('a.na-ref')?.textContent || null", [x, y]
+        )
+        assert hit == marker.text_content()
+        expect(marker).to_be_visible()
+        assert network.blocked == []
+    finally:
+        context.close()
