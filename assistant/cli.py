@@ -312,11 +312,11 @@ def evaluate(
     # In a checkout the set, reports, baseline and corpora sit where the repo keeps them; from an installed
     # wheel the set and the seed come from the package and the rest from options (or ./eval-reports).
     checkout = (REPO_ROOT / "eval" / "sets").is_dir()
+    out_dir = out_dir or (REPO_ROOT / "eval/reports" if checkout else Path("eval-reports"))
     if from_feedback:
-        _drafts_from_feedback(assistant, out_dir or (REPO_ROOT / "eval/reports" if checkout else Path("eval-reports")))
+        _drafts_from_feedback(assistant, out_dir)
         return
     eval_set = eval_set or (REPO_ROOT / "eval/sets/news_qa.jsonl" if checkout else PACKAGED_EVAL_SET)
-    out_dir = out_dir or (REPO_ROOT / "eval/reports" if checkout else Path("eval-reports"))
     baseline = baseline or (REPO_ROOT / "eval/baseline.json" if checkout else out_dir / "baseline.json")
     roots = default_corpus_roots(REPO_ROOT) if checkout else {"seeds": assistant.settings.seeds_dir}
     for spec in corpus or []:

@@ -361,10 +361,9 @@ _CORE_ROLES = frozenset({"nsubj", "nsubjpass", "dobj", "agent", "attr", "appos",
 def role(doc: Any, found: list[Filler]) -> float:
     """1 when a filler is a core argument (subject, object, apposition) of its clause, not a side detail."""
     for filler in found:
-        span = doc.char_span(filler.start, filler.end, alignment_mode="expand")
-        if span is None:
+        head = _span_root(filler, doc)
+        if head is None:
             continue
-        head = span.root
         while head.dep_ in ("compound", "nummod", "quantmod", "poss", "amod") and head.head is not head:
             head = head.head
         if head.dep_ in _CORE_ROLES or (head.dep_ == "pobj" and head.head.lower_ == "by"):

@@ -12,7 +12,7 @@ here is one line: newlines inside text become ``<br>``.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from urllib.parse import urlsplit
 
 from assistant.ingest.pipeline import IngestSummary
@@ -129,6 +129,13 @@ def highlighted_passage(citations: Sequence[Citation]) -> str:
                 unplaced.append(citation)
         else:
             spans.append((*span, citation.n))
+    beside = "".join(f'<div class="na-quote">{_mark(c.quote, [c.n])}</div>' for c in unplaced)
+    return _with_marks(passage, spans, _mark) + beside
+
+
+def _with_marks(text: str, spans: Sequence[tuple[int, int, int]], mark: Callable[[str, list[int]], str]) -> str:
+    """`text` escaped, each span (start, end, n) drawn by `mark`; overlapping spans become one mark for all
+    their numbers."""
     merged: list[tuple[int, int, list[int]]] = []
     for start, end, n in sorted(spans):
         if merged and start <= merged[-1][1]:
@@ -139,11 +146,10 @@ def highlighted_passage(citations: Sequence[Citation]) -> str:
     parts: list[str] = []
     position = 0
     for start, end, numbers in merged:
-        parts.append(escape_block(passage[position:start]))
-        parts.append(_mark(passage[start:end], numbers))
+        parts.append(escape_block(text[position:start]))
+        parts.append(mark(text[start:end], numbers))
         position = end
-    parts.append(escape_block(passage[position:]))
-    parts.extend(f'<div class="na-quote">{_mark(c.quote, [c.n])}</div>' for c in unplaced)
+    parts.append(escape_block(text[position:]))
     return "".join(parts)
 
 
@@ -236,18 +242,9 @@ def article_html(article: ArticleText | None, quotes: Sequence[str]) -> str:
     viewer scrolls to), its metadata and the other paths holding the same article."""
     if article is None:
         return '<div class="na-viewer-body"><p class="na-note">That article is no longer in the collection.</p></div>'
-    spans: list[tuple[int, int]] = []
-    for quote in quotes:
-        at = article.text.find(quote) if quote else -1
-        if at >= 0 and not any(s <= at < e for s, e in spans):
-            spans.append((at, at + len(quote)))
-    parts: list[str] = []
-    position = 0
-    for start, end in sorted(spans):
-        parts.append(escape_block(article.text[position:start]))
-        parts.append(f'<mark class="na-c0">{escape_block(article.text[start:end])}</mark>')
-        position = end
-    parts.append(escape_block(article.text[position:]))
+    found = [(article.text.find(quote), quote) for quote in quotes if quote]
+    spans = [(at, at + len(quote), n) for n, (at, quote) in enumerate(found, start=1) if at >= 0]
+    body = _with_marks(article.text, spans, lambda quote, _numbers: f'<mark class="na-c0">{escape_block(quote)}</mark>')
     fields = [article.date, article.source, article.category, article.path]
     meta = " · ".join(escape_text(value) for value in fields if value)
     url = safe_url(article.url)
@@ -262,7 +259,7 @@ def article_html(article: ArticleText | None, quotes: Sequence[str]) -> str:
         # focusable: a scrolling region must be reachable by keyboard (WCAG 2.1.1)
         f'<div class="na-viewer-body" tabindex="0" role="region" aria-label="Article: {escape_text(article.title)}">'
         f'<h2 class="na-viewer-title">{escape_text(article.title)}</h2>'
-        f'<p class="na-meta">{meta}</p>{copies}<div class="na-article-text">{"".join(parts)}</div></div>'
+        f'<p class="na-meta">{meta}</p>{copies}<div class="na-article-text">{body}</div></div>'
     )
 
 

@@ -372,10 +372,9 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
         """Yields (textbox, chatbot, messages, turns, answers) as the answer is produced: `messages` are the
         settled chat messages, `turns` the history the core sees, `answers` maps a message's index to the
         answer shown there (and its filters), for 👍/👎."""
-        typed = question or ""
-        if not typed.strip():
+        question = question or ""
+        if not question.strip():
             return
-        question = typed
         # A refused question or filter is said in the conversation, as the turn it would have been, and the
         # question stays in the box to fix: a toast would hide the chat and the text would be lost.
         refusal = None
@@ -393,7 +392,7 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
                 {"role": "user", "content": render.question_html(shown)},
                 {"role": "assistant", "content": render.error_html(refusal)},
             ]
-            yield typed, messages, messages, turns, answers
+            yield question, messages, messages, turns, answers
             return
         turn = len(turns) // 2 + 1  # numbers this answer's source anchors, unique on the page
         messages = [*messages, {"role": "user", "content": render.question_html(question)}]
@@ -423,7 +422,7 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
                     yield "", messages, messages, turns, answers
         except InvalidQuestion as exc:
             messages = [*messages, {"role": "assistant", "content": render.error_html(str(exc))}]
-            yield typed, messages, messages, turns, answers
+            yield question, messages, messages, turns, answers
         except InvalidFilters as exc:  # shown in the turn that caused it; the conversation stays
             messages = [*messages, {"role": "assistant", "content": render.error_html(f"invalid filter: {exc}")}]
             yield "", messages, messages, turns, answers

@@ -258,18 +258,6 @@ class Manifest:
                 out[row[0]] = ChunkRow(*row)
         return out
 
-    def chunk_ids_of_articles(self, article_ids: Sequence[str]) -> list[str]:
-        """Every chunk id of these articles, in article order, then position order."""
-        out: list[str] = []
-        for article_id in article_ids:
-            out += [
-                c
-                for (c,) in self.db.execute(
-                    "SELECT id FROM chunks WHERE article_id = ? ORDER BY position", (article_id,)
-                )
-            ]
-        return out
-
     def recent_titles(self, limit: int) -> list[str]:
         """Headlines of the newest articles (by date, then by when they were added)."""
         rows = self.db.execute(
@@ -278,6 +266,7 @@ class Manifest:
         return [title for (title,) in rows]
 
     def chunks_of_article(self, article_id: str) -> list[ChunkRow]:
+        """Every chunk of an article, in position order."""
         return [
             ChunkRow(*row)
             for row in self.db.execute(_CHUNK_SELECT + " WHERE c.article_id = ? ORDER BY c.position", (article_id,))

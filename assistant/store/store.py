@@ -24,7 +24,7 @@ from filelock import FileLock, Timeout
 from assistant.config import Settings
 from assistant.errors import IngestInProgress
 from assistant.store.lexical import ChunkFacets, LexicalIndex
-from assistant.store.manifest import Manifest
+from assistant.store.manifest import ChunkRow, Manifest
 from assistant.store.vectors import VectorIndex, chroma_client
 from assistant.types import ArticleText, Passage
 
@@ -172,32 +172,30 @@ class Store:
     def passages(self, scored: Sequence[tuple[str, dict[str, Any]]]) -> list[Passage]:
         """Passages for (chunk id, scores) pairs, in the given order; ids no longer in the manifest are dropped."""
         rows = self.manifest.chunks_by_id([chunk_id for chunk_id, _ in scored])
-        paths = self.manifest.other_paths(row.article_id for row in rows.values())
-        out = []
-        for chunk_id, scores in scored:
-            row = rows.get(chunk_id)
-            if row is None:
-                continue
-            out.append(
-                Passage(
-                    chunk_id=row.id,
-                    article_id=row.article_id,
-                    text=row.text,
-                    title=row.title,
-                    path=row.path,
-                    start=row.start,
-                    end=row.end,
-                    position=row.position,
-                    source=row.source,
-                    category=row.category,
-                    date=row.date,
-                    url=row.url,
-                    also_in=[p for p in paths.get(row.article_id, []) if p != row.path],
-                    sentence_vectors=row.sentence_vectors,
-                    **scores,
-                )
+        return self._passages([(rows[chunk_id], scores) for chunk_id, scores in scored if chunk_id in rows])
+
+    def _passages(self, scored_rows: Sequence[tuple[ChunkRow, dict[str, Any]]]) -> list[Passage]:
+        paths = self.manifest.other_paths(row.article_id for row, _ in scored_rows)
+        return [
+            Passage(
+                chunk_id=row.id,
+                article_id=row.article_id,
+                text=row.text,
+                title=row.title,
+                path=row.path,
+                start=row.start,
+                end=row.end,
+                position=row.position,
+                source=row.source,
+                category=row.category,
+                date=row.date,
+                url=row.url,
+                also_in=[p for p in paths.get(row.article_id, []) if p != row.path],
+                sentence_vectors=row.sentence_vectors,
+                **scores,
             )
-        return out
+            for row, scores in scored_rows
+        ]
 
     def with_article_context(self, passages: list[Passage], articles: int) -> list[Passage]:
         """`passages`, then every other chunk of the first `articles` articles they come from.
@@ -208,8 +206,9 @@ class Store:
         """
         top = list(dict.fromkeys(p.article_id for p in passages))[:articles]
         have = {p.chunk_id for p in passages}
-        extra = [c for c in self.manifest.chunk_ids_of_articles(top) if c not in have]
-        return passages + self.passages([(c, {"score": 0.0, "bm25": 0.0, "cosine": None}) for c in extra])
+        context = {"score": 0.0, "bm25": 0.0, "cosine": None}
+        extra = [(row, context) for a in top for row in self.manifest.chunks_of_article(a) if row.id not in have]
+        return passages + self._passages(extra)
 
     def article(self, article_id: str) -> ArticleText | None:
         """The whole article, rebuilt from its chunks: each is the exact slice text[start:end] of the article,
