@@ -130,6 +130,11 @@ class Citation(BaseModel):
     passage: str = Field(description="The whole retrieved passage (chunk) the answer cites.")
     quote: str = Field(description="The exact span of `passage` that supports the answer.")
     quote_start: int = Field(description="Character offset of `quote` in `passage`.")
+    key: str | None = Field(
+        default=None,
+        description="The asked detail (a name, number, date...) inside `quote`, when the answerer marked one.",
+    )
+    key_start: int | None = Field(default=None, description="Character offset of `key` in `passage`.")
     chunk_id: str
     also_in: list[str] = Field(default_factory=list, description="Other paths of the identical article.")
     score: float

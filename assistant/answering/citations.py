@@ -22,7 +22,10 @@ _MARKERS_AFTER_STOP = re.compile(r"([.!?]+)((?:\s*\[\d{1,3}(?:\s*,\s*\d{1,3})*\]
 ABSTAIN_TEXT = "The articles don't say."
 
 
-def make_citation(n: int, passage: Passage, quote_start: int, quote_end: int, score: float) -> Citation:
+def make_citation(
+    n: int, passage: Passage, quote_start: int, quote_end: int, score: float, key: tuple[int, int] | None = None
+) -> Citation:
+    """Citation [n] of `passage[quote_start:quote_end]`; `key` (offsets in the passage) marks the asked detail."""
     return Citation(
         n=n,
         article_id=passage.article_id,
@@ -35,6 +38,8 @@ def make_citation(n: int, passage: Passage, quote_start: int, quote_end: int, sc
         passage=passage.text,
         quote=passage.text[quote_start:quote_end],
         quote_start=quote_start,
+        key=passage.text[key[0] : key[1]] if key else None,
+        key_start=key[0] if key else None,
         chunk_id=passage.chunk_id,
         also_in=passage.also_in,
         score=round(score, 4),

@@ -142,7 +142,11 @@ class ExtractiveAnswerer:
         citations = []
         parts = []
         for n, cand in enumerate(chosen, start=1):
-            citations.append(make_citation(n, passages[cand.passage_index], cand.start, cand.end, cand.probability))
+            key = _key(frame, cand)
+            span = (cand.start + key.start, cand.start + key.end) if key else None
+            citations.append(
+                make_citation(n, passages[cand.passage_index], cand.start, cand.end, cand.probability, span)
+            )
             parts.append(f"{cand.text} [{n}]")
         return ExtractiveResult(" ".join(parts), False, citations, [], frame, chosen)
 
@@ -353,14 +357,22 @@ def _closest(ranked: list[Candidate], passages: list[Passage], n: int = 3) -> li
     return out
 
 
-def key_filler(result: ExtractiveResult) -> str | None:
-    """The asked detail in the answer: the filler of its best sentence bound closest to the question's anchors."""
-    if result.abstained or not result.chosen or not result.chosen[0].fillers or result.frame is None:
+def _key(frame: QuestionFrame, cand: Candidate) -> Filler | None:
+    """The asked detail in a chosen sentence: its filler bound closest to the question's anchors (the parse is
+    cached from the checks)."""
+    if not cand.fillers:
         return None
-    best = result.chosen[0]
-    doc = parse([best.text])[0]
-    anchors = anchor_tokens(result.frame, doc)
-    return max(best.fillers, key=lambda f: tie(doc, [f], anchors)).text
+    doc = parse([cand.text])[0]
+    anchors = anchor_tokens(frame, doc)
+    return max(cand.fillers, key=lambda f: tie(doc, [f], anchors))
+
+
+def key_filler(result: ExtractiveResult) -> str | None:
+    """The asked detail of the answer's best sentence."""
+    if result.abstained or not result.chosen or result.frame is None:
+        return None
+    key = _key(result.frame, result.chosen[0])
+    return key.text if key else None
 
 
 def combine_parts(parts: list[str], results: list[ExtractiveResult]) -> ExtractiveResult:

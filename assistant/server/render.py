@@ -106,11 +106,35 @@ def _quote_span(citation: Citation) -> tuple[int, int] | None:
     return (start, start + len(quote)) if start >= 0 else None
 
 
-def _mark(text: str, numbers: Sequence[int]) -> str:
+def _mark(text: str, numbers: Sequence[int], keys: Sequence[tuple[int, int]] = ()) -> str:
     """A highlighted quote in the colour of the (first) citation it backs, with a class na-q<n> for every [n] it
-    backs (classes, not data- attributes: the chat's Markdown sanitiser keeps only the former)."""
+    backs (classes, not data- attributes: the chat's Markdown sanitiser keeps only the former). `keys` (offsets
+    in `text`) are the asked details inside it, drawn bold."""
     tags = " ".join(f"na-q{n}" for n in numbers)
-    return f'<mark class="{colour(numbers[0])} {tags}">{escape_block(text)}</mark>'
+    return f'<mark class="{colour(numbers[0])} {tags}">{_with_keys(text, keys)}</mark>'
+
+
+def _with_keys(text: str, keys: Sequence[tuple[int, int]]) -> str:
+    parts: list[str] = []
+    position = 0
+    for start, end in sorted(keys):
+        if start < position:
+            continue  # two citations marking overlapping details: the first one drawn
+        parts += [
+            escape_block(text[position:start]),
+            f'<strong class="na-key">{escape_block(text[start:end])}</strong>',
+        ]
+        position = end
+    parts.append(escape_block(text[position:]))
+    return "".join(parts)
+
+
+def _key_span(citation: Citation) -> tuple[int, int] | None:
+    """Where the asked detail lies in the passage, if the citation has one and it is really there."""
+    if citation.key is None or citation.key_start is None:
+        return None
+    start, end = citation.key_start, citation.key_start + len(citation.key)
+    return (start, end) if citation.passage[start:end] == citation.key else None
 
 
 def highlighted_passage(citations: Sequence[Citation]) -> str:
@@ -129,13 +153,19 @@ def highlighted_passage(citations: Sequence[Citation]) -> str:
                 unplaced.append(citation)
         else:
             spans.append((*span, citation.n))
+    keys = [span for span in map(_key_span, citations) if span]
+
+    def mark(start: int, end: int, numbers: list[int]) -> str:
+        inside = [(s - start, e - start) for s, e in keys if start <= s and e <= end]
+        return _mark(passage[start:end], numbers, inside)
+
     beside = "".join(f'<div class="na-quote">{_mark(c.quote, [c.n])}</div>' for c in unplaced)
-    return _with_marks(passage, spans, _mark) + beside
+    return _with_marks(passage, spans, mark) + beside
 
 
-def _with_marks(text: str, spans: Sequence[tuple[int, int, int]], mark: Callable[[str, list[int]], str]) -> str:
-    """`text` escaped, each span (start, end, n) drawn by `mark`; overlapping spans become one mark for all
-    their numbers."""
+def _with_marks(text: str, spans: Sequence[tuple[int, int, int]], mark: Callable[[int, int, list[int]], str]) -> str:
+    """`text` escaped, each span (start, end, n) drawn by `mark(start, end, numbers)`; overlapping spans become
+    one mark for all their numbers."""
     merged: list[tuple[int, int, list[int]]] = []
     for start, end, n in sorted(spans):
         if merged and start <= merged[-1][1]:
@@ -147,7 +177,7 @@ def _with_marks(text: str, spans: Sequence[tuple[int, int, int]], mark: Callable
     position = 0
     for start, end, numbers in merged:
         parts.append(escape_block(text[position:start]))
-        parts.append(mark(text[start:end], numbers))
+        parts.append(mark(start, end, numbers))
         position = end
     parts.append(escape_block(text[position:]))
     return "".join(parts)
@@ -244,7 +274,9 @@ def article_html(article: ArticleText | None, quotes: Sequence[str]) -> str:
         return '<div class="na-viewer-body"><p class="na-note">That article is no longer in the collection.</p></div>'
     found = [(article.text.find(quote), quote) for quote in quotes if quote]
     spans = [(at, at + len(quote), n) for n, (at, quote) in enumerate(found, start=1) if at >= 0]
-    body = _with_marks(article.text, spans, lambda quote, _numbers: f'<mark class="na-c0">{escape_block(quote)}</mark>')
+    body = _with_marks(
+        article.text, spans, lambda start, end, _: f'<mark class="na-c0">{escape_block(article.text[start:end])}</mark>'
+    )
     fields = [article.date, article.source, article.category, article.path]
     meta = " · ".join(escape_text(value) for value in fields if value)
     url = safe_url(article.url)

@@ -89,6 +89,7 @@ CSS = """
 .na-passage mark.na-c1, .na-quote mark.na-c1 { background: #bae6fd; }
 .na-passage mark.na-c2, .na-quote mark.na-c2 { background: #d9f99d; }
 .na-passage mark.na-c3, .na-quote mark.na-c3 { background: #fbcfe8; }
+.na-passage mark .na-key { font-weight: 700; text-decoration: underline; text-underline-offset: 2px; }
 .na-passage mark.na-active { outline: 2px solid #1f2937; outline-offset: 1px; }
 .na-closest .na-passage mark { background: transparent; color: inherit; border-bottom: 2px dashed #64748b; }
 .na-closest .na-source { border-style: dashed; }

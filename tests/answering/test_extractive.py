@@ -58,3 +58,19 @@ def test_rewrite_rules() -> None:
 )
 def test_a_name_the_article_writes_short_is_mentioned(entity: str, article: str, present: bool) -> None:
     assert _mentioned(entity, {fold(w) for w in words(article)}) is present
+
+
+def test_a_typed_answer_marks_the_asked_detail_inside_its_quote(seeded: Assistant) -> None:
+    answer = seeded.ask("With how many countries did Baykar sign export contracts?")
+    assert not answer.abstained
+    first = answer.citations[0]
+    assert first.key is not None and "30" in first.key
+    assert first.key_start is not None
+    assert first.passage[first.key_start : first.key_start + len(first.key)] == first.key
+    quote_end = first.quote_start + len(first.quote)
+    assert first.quote_start <= first.key_start and first.key_start + len(first.key) <= quote_end
+
+
+def test_an_untyped_answer_marks_no_detail(seeded: Assistant) -> None:
+    answer = seeded.ask("What did Vučić say about Turkish industry?")
+    assert all(c.key is None and c.key_start is None for c in answer.citations)

@@ -311,6 +311,21 @@ def test_each_citation_has_its_own_colour_and_outlines_only_its_quote(
     expect(answer.locator("mark.na-active")).to_have_count(1)
 
 
+def test_the_asked_detail_is_marked_inside_its_quote(
+    chat_server: RunningServer, browser_page: tuple[Any, NetworkGuard]
+) -> None:
+    """A "how many" answer: the count is bold inside the highlighted quote (the Markdown sanitiser keeps it)."""
+    from playwright.sync_api import expect
+
+    page, _network = browser_page
+    open_chat(page, chat_server)
+    answer = ask(page, "With how many countries did Baykar sign export contracts?")
+    key = answer.locator(".na-passage mark.na-q1 strong.na-key")
+    expect(key).to_have_count(1)
+    expect(key).to_contain_text("30")
+    assert key.evaluate("(k) => getComputedStyle(k).fontWeight") == "700"
+
+
 def test_closest_passages_of_an_abstention_do_not_look_like_evidence(
     chat_server: RunningServer, browser_page: tuple[Any, NetworkGuard]
 ) -> None:

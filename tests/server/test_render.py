@@ -17,7 +17,7 @@ HOSTILE = (
     'Banner read <img src=x onerror="window.__pwned=1"> and <script>window.__pwned=1</script>.\n\n'
     "Follow [the link](http://evil.example/) or ![pixel](http://evil.example/p.png), `code`, *em*, $5 | # _x_ \\"
 )
-ALLOWED_TAGS = {"div", "p", "a", "span", "details", "summary", "ol", "li", "blockquote", "mark", "br", "b"}
+ALLOWED_TAGS = {"div", "p", "a", "span", "details", "summary", "ol", "li", "blockquote", "mark", "br", "b", "strong"}
 
 
 class Elements(HTMLParser):
@@ -155,6 +155,23 @@ def test_quote_is_highlighted_even_when_its_offset_is_wrong() -> None:
     shifted = Elements(render.highlighted_passage([citation(quote_start=0)]))
     assert shifted.marks == ["The quoted sentence is here."]
     assert shifted.text == citation().passage
+
+
+def test_the_asked_detail_is_bold_inside_its_quote_and_escaped() -> None:
+    passage = "Intro. The <b>firm</b> paid £5m & more for it. Outro."
+    quote = "The <b>firm</b> paid £5m & more for it."
+    key_start = passage.index("£5m & more")
+    cited = citation(
+        passage=passage, quote=quote, quote_start=passage.index(quote), key="£5m & more", key_start=key_start
+    )
+    fragment = render.highlighted_passage([cited])
+    assert '<strong class="na-key">£5m &amp; more</strong>' in fragment
+    assert "<b>" not in fragment
+    elements = Elements(fragment)
+    assert elements.marks == [quote] and elements.text == passage
+
+    moved = cited.model_copy(update={"key_start": 0})  # offsets that do not hold the key: nothing is guessed
+    assert "na-key" not in render.highlighted_passage([moved])
 
 
 def test_quote_missing_from_the_passage_is_shown_beside_it() -> None:
