@@ -77,10 +77,19 @@ class Assistant:
 
     # --- ingest
     def ingest(
-        self, paths: Iterable[str | Path], *, prune: bool = False, progress: Progress | None = None, wait: bool = True
+        self,
+        paths: Iterable[str | Path],
+        *,
+        prune: bool = False,
+        progress: Progress | None = None,
+        wait: bool = True,
+        source: str | None = None,
     ) -> IngestSummary:
         """Ingest files or folders. One ingest per collection at a time: another one waits for it, or with
-        wait=False raises IngestInProgress."""
+        wait=False raises IngestInProgress. `source` names where the new articles come from (the filter and the
+        citations show it); by default it is the top folder's name."""
+        if source is not None and not source.strip():
+            raise ValueError("the source name is empty")
         chunker = Chunker(
             self.embedder.token_ids,
             self.settings.chunk_size,
@@ -88,7 +97,9 @@ class Assistant:
             token_starts=self.embedder.token_starts,
         )
         pipeline = IngestPipeline(self.store, self.embedder, chunker, self.settings.embed_batch_size)
-        return pipeline.run([Path(p) for p in paths], prune=prune, progress=progress, wait=wait)
+        return pipeline.run(
+            [Path(p) for p in paths], prune=prune, progress=progress, wait=wait, source=source and source.strip()
+        )
 
     def ensure_seeded(self, progress: Progress | None = None) -> IngestSummary | None:
         """On first use of an empty collection, ingest the bundled seed articles so `ask` works at once."""

@@ -145,6 +145,14 @@ def ingest(
             help="When another ingest is writing to the collection: wait for it (default), or fail at once.",
         ),
     ] = True,
+    source: Annotated[
+        str | None,
+        typer.Option(
+            help="The source the filters and citations show for articles that name none themselves (default: "
+            "the folder's name). Files ingested before keep the source they were ingested with.",
+            show_default=False,
+        ),
+    ] = None,
     data_dir: DataDir = None,
     collection: Collection = None,
     verbose: Verbose = False,
@@ -155,8 +163,8 @@ def ingest(
     # `kill PID` stops like Ctrl-C: the embeddings computed so far are stored before exiting.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
-        summary = assistant.ingest(paths, prune=prune, progress=RichProgress(), wait=wait)
-    except (FileNotFoundError, AssistantError, StoreUnavailable) as exc:
+        summary = assistant.ingest(paths, prune=prune, progress=RichProgress(), wait=wait, source=source)
+    except (FileNotFoundError, ValueError, AssistantError, StoreUnavailable) as exc:
         err.print(f"[red]error:[/] {escape(str(exc))}")
         raise typer.Exit(2) from None
     except KeyboardInterrupt:

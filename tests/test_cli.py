@@ -158,3 +158,24 @@ def test_help_does_not_load_the_heavy_stack() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_ingest_names_the_source_as_the_user_asks(tmp_path: Path) -> None:
+    corpus = tmp_path / "Downloads-2005"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text(
+        "Arsenal win the FA Cup\n\nArsenal won the FA Cup on Sunday, beating Manchester United on penalties.",
+        encoding="utf-8",
+    )
+    named = run_cli("ingest", str(corpus), "--source", "  Reuters wire ", data_dir=tmp_path / "d")
+    assert named.returncode == 0, named.stderr
+    status = json.loads(run_cli("status", "--json", data_dir=tmp_path / "d").stdout)
+    assert status["sources"] == ["Reuters wire"]
+    answer = json.loads(
+        run_cli(
+            "ask", "Which club won the FA Cup?", "--source", "Reuters wire", "--json", data_dir=tmp_path / "d"
+        ).stdout
+    )
+    assert answer["citations"] and all(c["source"] == "Reuters wire" for c in answer["citations"])
+    blank = run_cli("ingest", str(corpus), "--source", " ", data_dir=tmp_path / "d")
+    assert blank.returncode == 2 and "the source name is empty" in blank.stderr

@@ -91,8 +91,10 @@ class SourceFile:
 NOT_ARTICLES = {"README", "LICENSE", "LICENCE", "CHANGELOG", "NOTICE"}
 
 
-def discover(paths: Iterable[Path]) -> tuple[list[SourceFile], list[str], list[Path]]:
-    """Supported files below `paths` (sorted), unsupported ones (counted as skipped), and the folder roots."""
+def discover(paths: Iterable[Path], source: str | None = None) -> tuple[list[SourceFile], list[str], list[Path]]:
+    """Supported files below `paths` (sorted), unsupported ones (counted as skipped), and the folder roots.
+
+    A file's source is `source` when given, else the top folder it was found in ("bbc" for bbc/sport/1.txt)."""
     found: list[SourceFile] = []
     skipped: list[str] = []
     roots: list[Path] = []
@@ -116,7 +118,8 @@ def discover(paths: Iterable[Path]) -> tuple[list[SourceFile], list[str], list[P
                 skipped.append(rel)
                 continue
             category = rel_parts[-2] if len(rel_parts) >= 3 else None
-            found.append(SourceFile(file, rel, category, rel_parts[0] if len(rel_parts) > 1 else base.name))
+            named = source or (rel_parts[0] if len(rel_parts) > 1 else base.name)
+            found.append(SourceFile(file, rel, category, named))
     return found, skipped, roots
 
 
@@ -137,17 +140,25 @@ class IngestPipeline:
         return f"{MODEL_NAME}/chunks-{self.chunker.chunk_size}-{self.chunker.chunk_overlap}/{EMBED_FORMAT}"
 
     def run(
-        self, paths: Iterable[Path], *, prune: bool = False, progress: Progress | None = None, wait: bool = True
+        self,
+        paths: Iterable[Path],
+        *,
+        prune: bool = False,
+        progress: Progress | None = None,
+        wait: bool = True,
+        source: str | None = None,
     ) -> IngestSummary:
         """Ingest under the collection's write lock: a second ingest waits (or, with wait=False, raises
         IngestInProgress), then finds the files recorded and the chunks embedded, and embeds nothing twice."""
         started = time.perf_counter()
         with self.store.writing(wait=wait):
-            return self._run(paths, prune=prune, progress=progress or NoProgress(), started=started)
+            return self._run(paths, prune=prune, progress=progress or NoProgress(), started=started, source=source)
 
-    def _run(self, paths: Iterable[Path], *, prune: bool, progress: Progress, started: float) -> IngestSummary:
+    def _run(
+        self, paths: Iterable[Path], *, prune: bool, progress: Progress, started: float, source: str | None
+    ) -> IngestSummary:
         summary = IngestSummary()
-        files, skipped, roots = discover(paths)
+        files, skipped, roots = discover(paths, source)
         summary.files = len(files) + len(skipped)
         summary.skipped = len(skipped)
         manifest = self.store.manifest
