@@ -10,9 +10,12 @@ spaCy's parse for the governed noun, the counted noun and the predicate lemmas.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Literal
+
+import numpy as np
 
 from assistant.answering.nlp import parse
 from assistant.answering.text import FRAME_WORDS, find_entities
@@ -77,7 +80,8 @@ _RULES: list[tuple[re.Pattern[str], Slot]] = [
         re.compile(
             rf"\bhow much\b.*\b(pay|paid|cost|spend|spent|earn|earned|raise|raised|sell|sold|buy|bought|"
             rf"invest|invested|worth|charge|charged|fine|fined|owe|owed|borrow|borrowed|give|gave|donate|"
-            rf"donated|lose|lost|make|made|win|won|receive|received|fetch|fetched|offer|offered|bid|"
+            rf"donated|lose|lost|make|made|win|won|receive|received|fetch|fetched|offer|offered|bid|pocket|"
+            rf"pocketed|net|netted|scoop|scooped|award|awarded|"
             rf"{_MONEY_NOUNS})\b"
         ),
         "money",
@@ -199,6 +203,41 @@ def _noun_slot(noun: str) -> Slot | None:
     return _NOUN_SLOTS.get(noun)
 
 
+# A noun no list above has ("which skater", "which magistrate", "which journal") takes the slot of the listed
+# nouns nearest to it in MiniLM's space, when they agree: measured leave-one-out on the lists themselves, the
+# 5 nearest agree with the list 85% of the time, and the thresholds keep only confident calls ("injury" and
+# "court" fall below them and stay untyped). Why not a longer list: every blind batch of questions brings nouns
+# nobody listed.
+_NEAREST_SIMILARITY = 0.58
+_NEAREST_AGREEMENT = 0.8
+
+
+@functools.cache
+def _noun_space() -> tuple[list[str], np.ndarray]:
+    from assistant.embedding import get_embedder
+
+    nouns = sorted(_NOUN_SLOTS)
+    return nouns, get_embedder().embed([f"the {noun}" for noun in nouns])
+
+
+@functools.cache
+def nearest_noun_slot(noun: str) -> Slot | None:
+    """The slot of the listed nouns nearest to `noun` (5 of them, similarity-weighted), or None if unsure."""
+    nouns, vectors = _noun_space()
+    from assistant.embedding import get_embedder
+
+    similarity = vectors @ get_embedder().embed([f"the {noun}"])[0]
+    nearest = np.argsort(-similarity)[:5]
+    if similarity[nearest[0]] < _NEAREST_SIMILARITY:
+        return None
+    votes: dict[Slot, float] = {}
+    for i in nearest:
+        slot = _NOUN_SLOTS[nouns[i]]
+        votes[slot] = votes.get(slot, 0.0) + float(similarity[i])
+    best = max(votes, key=lambda slot: votes[slot])
+    return best if votes[best] / sum(votes.values()) >= _NEAREST_AGREEMENT else None
+
+
 def _plural_noun_slot(noun: str) -> Slot | None:
     """`_noun_slot` of a noun as written, or of its singular by dropping a final "s" ("firms", "men")."""
     return _noun_slot(noun) or _noun_slot(noun.rstrip("s"))
@@ -219,13 +258,16 @@ def _asked_noun(question: str) -> tuple[Slot | None, str | None]:
                 else:
                     return "person" if head.lemma_.lower() == "surname" else "name", head.lemma_.lower()
             noun = head.lemma_.lower()
-            return _noun_slot(noun) or _noun_slot(head.lower_), noun
+            return _noun_slot(noun) or _noun_slot(head.lower_) or nearest_noun_slot(noun), noun
     # spaCy found no governed noun (short or misparsed questions): the first known noun among the next words.
+    common = {tok.lower_: tok.lemma_.lower() for tok in doc if tok.pos_ == "NOUN"}
     for match in _WH_DET.finditer(question.lower()):
         for noun in match.group("nouns").split():
             for form in (noun, noun.rstrip("s"), re.sub(r"ies$", "y", noun)):
                 if _noun_slot(form):
                     return _noun_slot(form), form
+            if noun in common and (slot := nearest_noun_slot(common[noun])):
+                return slot, common[noun]
     return None, None
 
 
@@ -247,6 +289,9 @@ def _count_noun(question: str) -> str | None:
 
 
 _WH_WORDS = frozenset({"who", "what", "which", "whom", "whose"})
+# "What is Duran Duran's latest album called?", "What will the merged union be called?": asks for a name; the
+# passive "called" is not a speaker calling something (which _QUOTE_Q would read it as).
+_NAMING = re.compile(r"^\s*(?:what|which)\b.*\b(?:is|was|are|were|be|been)\b.*\bcalled\W*$")
 
 
 def _subject(doc: object, entities: list[str]) -> str | None:
@@ -268,6 +313,11 @@ def _speaker(question: str, entities: list[str]) -> str | None:
         if match and any(w[:1].isupper() for w in match.group("who").split()):
             who = match.group("who")
             named = [e for e in entities if e in who]
+            if len(named) > 1:
+                # "Telegraph executive Murdoch MacLennan", "Mick Deats, head of the NHTCU": the speaker is the
+                # name the phrase is built on, not the firm describing him
+                root = parse([who])[0][:].root.text
+                named = [e for e in named if root in e.split()] or named
             return named[0] if named else who
     return None
 
@@ -278,11 +328,14 @@ def analyze(question: str) -> QuestionFrame:
     lower = text.lower()
     entities = find_entities(text)
     name_of = _NAME_OF.search(lower)
-    speaker = None if name_of else _speaker(text, entities)
+    naming = _NAMING.search(lower)
+    speaker = None if name_of or naming else _speaker(text, entities)
     slot: Slot | None = None
     if name_of:  # "what is the name of the mayor" asks for a person, "... of the firm" for an organisation
         nouns = [{"men": "man", "women": "woman", "people": "person"}.get(w, w) for w in name_of.group("nouns").split()]
         slot = next((found for w in nouns if (found := _plural_noun_slot(w))), "name")
+    if naming:
+        slot = "name"
     count_noun = None
     if speaker and not re.search(r"\b(how many|how much|how long|when|where|who|whom|which)\b", lower):
         slot = "quote"
@@ -297,6 +350,10 @@ def analyze(question: str) -> QuestionFrame:
     if re.search(r"\b(which|what|whose)\b", lower):
         noun_slot, asked_noun = _asked_noun(text)
         slot = slot or noun_slot
+    if naming and asked_noun is None:  # "what is their album called": the album is the asked noun
+        asked_noun = next(
+            (t.lemma_.lower() for t in parse([text])[0] if t.dep_ in ("nsubj", "nsubjpass") and t.pos_ == "NOUN"), None
+        )
     if name_of and asked_noun is None:  # "the name of the Seattle mayor": the mayor is the asked noun
         asked_noun = next((w for w in nouns if _plural_noun_slot(w)), None)
     if slot is None and _WHO.search(lower):

@@ -88,6 +88,16 @@ def _is_new(text: str, frame: QuestionFrame) -> bool:
         entity_words = [fold(w) for w in words(entity)]
         if len(entity_words) >= 2 and f" {' '.join(entity_words)} " in f" {folded} ":
             return False
+        # the question's short form of the filler, or the other way round: "TGWU" for "the Transport and
+        # General Workers Union", "Mobile Data Association" for "MDA"
+        small = ("for", "in", "on", "to")
+        entity_initials = "".join(w[0] for w in entity_words if w not in ("of", "and", "the", *small))
+        short = "".join(entity_words)
+        initials = "".join(p[0] for p in content if p != short and p not in small)
+        if (len(entity_words) == 1 and len(content) >= 2 and initials == short) or (
+            len(entity_words) >= 2 and len(content) == 1 and content[0] == entity_initials
+        ):
+            return False
     return not all(p in frame.words or any(word_matches(p, q) for q in frame.words if len(q) > 3) for p in content)
 
 
@@ -145,12 +155,18 @@ def fillers(frame: QuestionFrame, doc: Any) -> list[Filler]:
     elif slot == "score":
         found = _regex_fillers(_SCORE, sentence, "SCORE")
     found = [f for f in found if _is_new(f.text, frame)]
+    if slot in ("agent", "org", "person", "place") and not _REPORTING_WORD.search(frame.text):
+        found = [f for f in found if not _reporter(f, doc)]
     if slot in ("agent", "org", "person"):
         found = [f for f in found if not _descriptor(f, doc) and not _location(f, doc)]
     elif slot == "count":
         found = [f for f in found if not _in_amount(f, doc)]
     if slot == "date":  # "earlier this month", "recently", "a 10-month plan", "the 22-year-old" do not answer "when"
-        found = [f for f in found if _SPECIFIC_DATE.search(f.text) and not _DURATION.match(f.text)]
+        found = [
+            f
+            for f in found
+            if _SPECIFIC_DATE.search(f.text) and not _DURATION.match(f.text) and not _names_a_thing(f, doc)
+        ]
     if frame.asked_noun and slot in ("person", "org", "place", "name"):
         found = _near_asked_noun(frame.asked_noun, doc, found)
         noun = frame.asked_noun
@@ -166,6 +182,8 @@ def fillers(frame: QuestionFrame, doc: Any) -> list[Filler]:
             ]
         elif noun in _REGION_NOUNS:  # "which county / city / country": a place name, not a firm or a team
             found = [f for f in found if f.label in ("GPE", "LOC")]
+        elif noun in _BUSINESS_NOUNS:  # "which company": not a country ("England" may be a team, never a firm)
+            found = [f for f in found if f.label not in ("GPE", "LOC", "NORP")]
     return found
 
 
@@ -174,6 +192,11 @@ _FACILITY_NOUNS = frozenset(
     "building church cathedral school jail court track bridge square palace museum gallery club".split()
 )
 _FACILITY_KIN = [frozenset("ground stadium park arena venue field".split()), frozenset("prison jail".split())]
+_BUSINESS_NOUNS = frozenset(
+    "company firm bank airline carrier retailer maker manufacturer giant operator insurer lender bidder consortium "
+    "publisher broadcaster network channel label studio brand newspaper magazine website supermarket chain "
+    "business distributor developer insurer".split()
+)
 _REGION_NOUNS = frozenset(
     "country city town region state county nation capital village island district province continent suburb "
     "borough neighbourhood neighborhood".split()
@@ -184,6 +207,33 @@ def _kind_of(filler: Filler) -> str:
     """The last word of a name says what it names: "Serena Hotel" -> hotel, "Windsor Park" -> park."""
     parts = words(filler.text)
     return fold(parts[-1]) if parts else ""
+
+
+_REPORTING = frozenset("say tell report announce confirm state add claim reveal quote".split())
+_REPORTING_WORD = re.compile(
+    r"\b(say|says|said|tell|tells|told|report|reports|reported|announce|announced|confirm|confirmed|state|stated|"
+    r"claim|claimed|reveal|revealed|quote|quoted|according)\b",
+    re.I,
+)
+
+
+def _reporter(filler: Filler, doc: Any) -> bool:
+    """ "..., Downing Street said." / "according to Reuters": who reports a fact is not the fact asked for,
+    unless the question is about the telling ("who announced ...")."""
+    root = _span_root(filler, doc)
+    if root is None:
+        return False
+    if any(c.dep_ in ("relcl", "appos", "acl") for c in root.children):
+        return False  # "Maciej Sundra, who designed the interface, said": what he did is said about him
+    if root.dep_ == "nsubj" and root.head.lemma_.lower() in _REPORTING:
+        verb = root.head
+        if verb.dep_ in ("parataxis", "ccomp"):
+            return True  # "..., Downing Street said."
+        # "X said the troops were in Brunei" reports; "Ford said it bought the firm" is Ford's own act
+        reported = [c for c in verb.children if c.dep_ in ("ccomp", "parataxis")]
+        subjects = [g for c in reported for g in c.children if g.dep_ in ("nsubj", "nsubjpass")]
+        return bool(reported) and all(g.pos_ != "PRON" for g in subjects)
+    return root.dep_ == "pobj" and root.head.lower_ == "to" and root.head.head.lower_ == "according"
 
 
 _LOCATIVE = frozenset({"in", "at", "near", "outside", "inside", "across", "throughout", "around"})
@@ -205,11 +255,19 @@ def _span_root(filler: Filler, doc: Any) -> Any:
     return None if span is None else span.root
 
 
+_OF_PLACE = frozenset("based born owned listed registered headquartered made built educated raised".split())
+
+
 def _descriptor(filler: Filler, doc: Any) -> bool:
     """A nationality or place used as an adjective ("US rock band", "the Italian liqueur maker") describes
     someone; it does not name who."""
     root = _span_root(filler, doc)
-    if root is None or root.dep_ not in ("amod", "compound"):
+    if root is None:
+        return False
+    after = doc[root.i + 1 : root.i + 3]
+    if len(after) == 2 and after[0].text == "-" and after[1].lower_ in _OF_PLACE:
+        return True  # "a US-based distributor", "the Dutch-owned firm", "a London-listed company"
+    if root.dep_ not in ("amod", "compound"):
         return False
     # "Italian Ranieri" too; but "Chelsea" in "Chelsea's Frank Lampard" or "Valencia" in "Valencia coach" may
     # be the club asked for, so a place name only as an adjective of a common noun
@@ -234,6 +292,26 @@ _SPECIFIC_DATE = re.compile(
     r"yesterday|today|tomorrow|tonight|weekend)\b",
     re.I,
 )
+
+
+_TIME_NOUNS = frozenset("morning afternoon evening night day week weekend month year season decade".split())
+
+
+def _names_a_thing(filler: Filler, doc: Any) -> bool:
+    """A date that is part of a thing's name or description says nothing about when: "ITV1's *Saturday*
+    morning children's show", "the *Sunday* Times". Up through the date's own words ("Saturday morning"),
+    then: is it a modifier of a noun that is not a time? Only for dates without digits: "the 2004 Olympics"
+    does say when."""
+    token = _span_root(filler, doc)
+    if token is None or any(ch.isdigit() for ch in filler.text):
+        return False
+    while token.dep_ in ("compound", "nummod", "amod", "npadvmod") and token.head is not token:
+        head = token.head
+        if head.lower_ in _TIME_NOUNS or _SPECIFIC_DATE.search(head.text):
+            token = head
+            continue
+        return head.pos_ in ("NOUN", "PROPN") and token.dep_ in ("compound", "nummod", "amod")
+    return False
 
 
 _DURATION = re.compile(

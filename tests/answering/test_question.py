@@ -28,6 +28,14 @@ from assistant.answering.question import Bridge, Part, analyze, bridge, decompos
         ("What did the firm announce in January?", "fact", ("January",)),
         ("What was Mido's transfer fee?", "money", ("Mido",)),  # a possessive between "what was" and the noun
         ("What was Arsenal's winning margin?", "quantity", ("Arsenal",)),
+        ("What is Coldplay's new single called?", "name", ("Coldplay",)),  # not Coldplay "calling" something
+        ("What did Blair call the plan?", "quote", ("Blair",)),
+        ("How much does the champion pocket for each title?", "money", ()),
+        # nouns no list has take the slot of their nearest listed nouns, when those agree
+        ("Which skater partnered the footballer?", "person", ()),
+        ("Which magistrate heard the case?", "person", ()),
+        ("In which journal was the study published?", "org", ()),
+        ("What injury kept her out?", "fact", ()),  # no confident neighbours: stays untyped
     ],
 )
 def test_the_asked_slot(question: str, slot: str, entities: tuple[str, ...]) -> None:
