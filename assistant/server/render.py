@@ -247,6 +247,9 @@ def sources_panel(
     )
 
 
+COPY_TITLE = "Copy the answer and its sources as text"
+
+
 def answer_html(answer: Answer, turn: int) -> str:
     """A whole assistant message: the answer (or the abstention), notes, and its sources panel."""
     if answer.abstained:
@@ -264,7 +267,10 @@ def answer_html(answer: Answer, turn: int) -> str:
         else ""
     )
     notes = "".join(f'<p class="na-note">Note: {escape_text(note)}</p>' for note in answer.notes)
-    return f'<div class="na-answer {kind}">{body}{understood}{notes}{panel}</div>'
+    # The page script copies the answer and its sources as plain text (Gradio's own copy button would copy
+    # this message's HTML).
+    copy = f'<p class="na-tools"><a class="na-copy" href="#na-copy-{turn}" title="{COPY_TITLE}">Copy</a></p>'
+    return f'<div class="na-answer {kind}">{body}{understood}{notes}{panel}{copy}</div>'
 
 
 def article_html(article: ArticleText | None, quotes: Sequence[str]) -> str:

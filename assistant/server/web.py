@@ -123,6 +123,11 @@ a.na-open { color: inherit; text-decoration: underline; text-underline-offset: 2
 .dark .na-meta { color: #cbd5e1; }
 .dark .na-count { color: #cbd5e1; }
 .na-count { font-size: .8em; text-align: right; margin-top: -.3em; }
+.na-tools { margin: .3em 0 0; font-size: .82em; }
+a.na-copy { color: inherit; text-decoration: underline; text-underline-offset: 2px; position: relative; }
+@media (pointer: coarse) {
+  a.na-copy { display: inline-block; min-height: 44px; min-width: 44px; line-height: 44px; }
+}
 .na-count.na-over { color: var(--error-text-color, #b91c1c); font-weight: 600; }
 """
 
@@ -175,6 +180,32 @@ JS = """
     const n = (link.getAttribute("href") || "").split("-").pop();
     entry.querySelectorAll(`mark.na-q${n}`).forEach((mark) => mark.classList.add("na-active"));
     reveal(entry, 40);
+  });
+  // "Copy": the answer, then each source with its quotes, as plain text (what a reader pastes into a story).
+  const plainAnswer = (answer) => {
+    const lines = [(answer.querySelector(".na-answer-text")?.innerText || "").trim()];
+    const closest = answer.querySelector(".na-closest");
+    const sources = answer.querySelectorAll(".na-sources .na-source");
+    if (sources.length) lines.push("", closest ? "Closest passages (not evidence):" : "Sources:");
+    sources.forEach((source) => {
+      const numbers = [...source.querySelectorAll(".na-n")].map((n) => n.innerText.trim()).join("");
+      const title = (source.querySelector(".na-source-title")?.innerText || "").trim();
+      const meta = (source.querySelector(".na-meta")?.innerText || "").replace(/\\s*open article$/, "").trim();
+      lines.push(`${numbers} ${title} (${meta})`.trim());
+      source.querySelectorAll(".na-passage mark").forEach((mark) => lines.push(`    "${mark.innerText.trim()}"`));
+    });
+    return lines.join("\\n");
+  };
+  document.addEventListener("click", (event) => {
+    const link = event.target.closest ? event.target.closest("a.na-copy") : null;
+    if (!link) return;
+    event.preventDefault();
+    const answer = link.closest(".na-answer");
+    if (!answer || !navigator.clipboard) return;
+    navigator.clipboard.writeText(plainAnswer(answer)).then(
+      () => { link.textContent = "Copied"; setTimeout(() => { link.textContent = "Copy"; }, 2000); },
+      () => { link.textContent = "Copy failed"; },
+    );
   });
   // Gradio's date pickers have icon-only calendar buttons: give each a name from its field's label.
   const nameCalendarButtons = () => {

@@ -480,3 +480,31 @@ def test_citation_markers_take_a_44px_tap_on_a_phone(chat_server: RunningServer,
         assert network.blocked == []
     finally:
         context.close()
+
+
+def test_copy_puts_the_answer_and_its_sources_on_the_clipboard_as_text(
+    chat_server: RunningServer, chromium_browser: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    network = NetworkGuard()
+    context = confined_context(chromium_browser, network, permissions=["clipboard-read", "clipboard-write"])
+    try:
+        page = context.new_page()
+        open_chat(page, chat_server)
+        answer = ask(page, "What did Vučić say about Turkish industry?")
+        copy = answer.locator("a.na-copy")
+        expect(copy).to_have_count(1)
+        copy.click()
+        expect(copy).to_have_text("Copied")
+        copied = page.evaluate("navigator.clipboard.readText()")
+        shown = answer.locator(".na-answer-text").inner_text().strip()
+        assert copied.startswith(shown), copied
+        assert "<" not in copied and "significantly stronger than ours" in copied  # text, not the message HTML
+        assert "\nSources:\n[1]" in copied and "seeds/000_8c1e59730e0383e1.txt" in copied
+        quotes = answer.locator(".na-passage mark").all_inner_texts()
+        assert quotes and all(f'"{quote.strip()}"' in copied for quote in quotes)
+        assert page.url.endswith("/")  # the link did not navigate
+        assert network.blocked == []
+    finally:
+        context.close()

@@ -55,11 +55,12 @@ class Elements(HTMLParser):
         return {tag for tag, _ in self.tags}
 
     def hrefs(self) -> list[str]:
-        """Links other than a source title's "open the article" link (every source has one)."""
+        """Links other than a source title's "open the article" link (every source has one) and the answer's
+        "Copy" (every answer has one)."""
         return [
             attrs["href"] or ""
             for tag, attrs in self.tags
-            if tag == "a" and "href" in attrs and not (attrs["href"] or "").startswith("#na-article-")
+            if tag == "a" and "href" in attrs and not (attrs["href"] or "").startswith(("#na-article-", "#na-copy-"))
         ]
 
 
