@@ -124,6 +124,11 @@ a.na-open { color: inherit; text-decoration: underline; text-underline-offset: 2
 .dark .na-count { color: #cbd5e1; }
 .na-count { font-size: .8em; text-align: right; margin-top: -.3em; }
 .na-tools { margin: .3em 0 0; font-size: .82em; }
+/* a phone scrolls the page only: the chat grows with the conversation instead of scrolling inside it */
+@media (max-width: 720px) {
+  #na-chat { height: auto !important; max-height: none !important; }
+  #na-chat .bubble-wrap { height: auto !important; max-height: none !important; overflow: visible !important; }
+}
 a.na-copy { color: inherit; text-decoration: underline; text-underline-offset: 2px; position: relative; }
 @media (pointer: coarse) {
   a.na-copy { display: inline-block; min-height: 44px; min-width: 44px; line-height: 44px; }
@@ -215,9 +220,28 @@ JS = """
     });
   };
   nameCalendarButtons();
+  // On a phone the drawer (filters, uploads) starts closed: the chat comes first and stays one scroll area.
+  // Gradio's accordion button says nothing of its state to a screen reader: aria-expanded mirrors its class.
+  const syncDrawer = () => {
+    const toggle = document.querySelector("#na-side > button");
+    if (toggle) toggle.setAttribute("aria-expanded", toggle.classList.contains("open") ? "true" : "false");
+  };
+  document.addEventListener("click", (event) => {
+    if (event.target.closest && event.target.closest("#na-side > button")) setTimeout(syncDrawer, 0);
+  });
+  let drawerSettled = false;
+  const settleDrawer = () => {
+    const toggle = document.querySelector("#na-side > button");
+    if (drawerSettled || !toggle) return;
+    drawerSettled = true;
+    if (window.matchMedia("(max-width: 720px)").matches && toggle.classList.contains("open")) toggle.click();
+    setTimeout(syncDrawer, 0);
+  };
+  settleDrawer();
   let questionsSeen = 0;
   new MutationObserver(() => {
     nameCalendarButtons();
+    settleDrawer();
     const mark = window.naViewerPending && document.querySelector("#na-viewer .na-article-text mark");
     const opened = window.naViewerPending && document.querySelector("#na-viewer .na-viewer-body");
     if (opened) {
@@ -617,36 +641,45 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
                     )
                     comment_button = gr.Button("Send comment", visible=False, scale=1, elem_id="na-send-comment")
             with gr.Column(scale=1, min_width=240):
-                gr.Markdown("## Filters", elem_classes=["na-filters-title"])
-                category_filter = gr.Dropdown(
-                    label="Category", choices=[], multiselect=True, allow_custom_value=False, interactive=True
-                )
-                source_filter = gr.Dropdown(
-                    label="Source", choices=[], multiselect=True, allow_custom_value=False, interactive=True
-                )
-                date_from = gr.DateTime(label="From date", include_time=False, type="string")
-                date_to = gr.DateTime(label="To date", include_time=False, type="string")
-                new_chat_button = gr.Button("New chat", variant="secondary")
-                export_button = gr.DownloadButton(
-                    "Export as Markdown", value=None, interactive=False, variant="secondary", elem_id="na-export"
-                )
-                gr.Markdown("## Add articles", elem_classes=["na-filters-title"])
-                upload = gr.File(
-                    label=".txt .md .html .json .jsonl, or a .zip of them",
-                    file_count="multiple",
-                    file_types=[".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl", ".zip"],
-                    elem_id="na-upload",
-                )
-                upload_source = gr.Textbox(
-                    label="Source name (what the Source filter will call them)", value="uploads", max_lines=1
-                )
-                upload_button = gr.Button("Add to the collection", elem_id="na-add-articles")
-                upload_result = gr.HTML("", elem_id="na-upload-result")
-                gr.Markdown(
-                    f"Answers by the **{settings.backend}** backend. "
-                    "Only the articles are used; when they do not say, the assistant says so.",
-                    elem_classes=["na-side-note"],
-                )
+                # A drawer: open beside the chat on a wide screen; on a phone (below the chat) the page script
+                # closes it at load, so the conversation is not followed by a screen of filters.
+                with gr.Accordion("Filters and articles", open=True, elem_id="na-side"):
+                    gr.Markdown("## Filters", elem_classes=["na-filters-title"])
+                    category_filter = gr.Dropdown(
+                        label="Category", choices=[], multiselect=True, allow_custom_value=False, interactive=True
+                    )
+                    source_filter = gr.Dropdown(
+                        label="Source", choices=[], multiselect=True, allow_custom_value=False, interactive=True
+                    )
+                    date_from = gr.DateTime(label="From date", include_time=False, type="string")
+                    date_to = gr.DateTime(label="To date", include_time=False, type="string")
+                    gr.Markdown("## Add articles", elem_classes=["na-filters-title"])
+                    upload = gr.File(
+                        label=".txt .md .html .json .jsonl, or a .zip of them",
+                        file_count="multiple",
+                        file_types=[".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl", ".zip"],
+                        elem_id="na-upload",
+                    )
+                    upload_source = gr.Textbox(
+                        label="Source name (what the Source filter will call them)", value="uploads", max_lines=1
+                    )
+                    upload_button = gr.Button("Add to the collection", elem_id="na-add-articles")
+                    upload_result = gr.HTML("", elem_id="na-upload-result")
+                    gr.Markdown(
+                        f"Answers by the **{settings.backend}** backend. "
+                        "Only the articles are used; when they do not say, the assistant says so.",
+                        elem_classes=["na-side-note"],
+                    )
+                with gr.Row():  # outside the drawer: a phone keeps them in reach
+                    new_chat_button = gr.Button("New chat", variant="secondary", min_width=120)
+                    export_button = gr.DownloadButton(
+                        "Export as Markdown",
+                        value=None,
+                        interactive=False,
+                        variant="secondary",
+                        min_width=120,
+                        elem_id="na-export",
+                    )
 
         inputs = [question_box, conversation_state, category_filter, source_filter, date_from, date_to]
         outputs = [question_box, chatbot, conversation_state]

@@ -55,6 +55,10 @@ def test_the_chat_has_no_axe_violations(
         page.locator("details.na-sources").evaluate_all("(all) => all.forEach((d) => { d.open = true; })")
         page.locator("a.na-open").first.click()  # the article viewer is audited too
         page.wait_for_selector("#na-viewer .na-article-text mark")
+        drawer = page.locator("#na-side > button")  # closed on a phone: open it, so the filters are audited
+        if drawer.get_attribute("aria-expanded") == "false":
+            drawer.click()
+            page.get_by_label("Category").wait_for()
         box.fill("x" * 1200)  # the counter's "too long" state is audited too
         page.wait_for_selector("#na-count .na-over")
         results = Axe().run(page)

@@ -508,3 +508,47 @@ def test_copy_puts_the_answer_and_its_sources_on_the_clipboard_as_text(
         assert network.blocked == []
     finally:
         context.close()
+
+
+def test_on_a_phone_the_filters_are_a_closed_drawer_and_the_page_is_the_one_scroll_area(
+    chat_server: RunningServer, chromium_browser: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    network = NetworkGuard()
+    phone = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}
+    context = confined_context(chromium_browser, network, **phone)
+    try:
+        page = context.new_page()
+        open_chat(page, chat_server)
+        drawer = page.locator("#na-side > button")
+        expect(drawer).to_have_attribute("aria-expanded", "false")
+        category = page.get_by_label("Category")
+        expect(category).to_be_hidden()
+        expect(page.get_by_role("button", name="New chat")).to_be_visible()  # kept out of the drawer
+        for question in ("What did Vučić say about Turkish industry?", "What did Putin say about the drones?"):
+            ask(page, question)
+        nested = page.locator("#na-chat").evaluate(
+            """(chat) => [chat, ...chat.querySelectorAll("*")].filter((el) => {
+                 const style = getComputedStyle(el);
+                 return /(auto|scroll)/.test(style.overflowY) && el.scrollHeight > el.clientHeight + 1;
+               }).map((el) => el.className)"""
+        )
+        assert nested == [], nested  # the answers make the page longer; nothing scrolls inside the chat
+        drawer.tap()
+        expect(drawer).to_have_attribute("aria-expanded", "true")
+        expect(category).to_be_visible()
+        assert network.blocked == []
+    finally:
+        context.close()
+
+
+def test_on_a_wide_screen_the_filters_drawer_is_open(
+    chat_server: RunningServer, browser_page: tuple[Any, NetworkGuard]
+) -> None:
+    from playwright.sync_api import expect
+
+    page, _network = browser_page
+    open_chat(page, chat_server)
+    expect(page.locator("#na-side > button")).to_have_attribute("aria-expanded", "true")
+    expect(page.get_by_label("Category")).to_be_visible()
