@@ -124,6 +124,10 @@ a.na-open { color: inherit; text-decoration: underline; text-underline-offset: 2
 .dark .na-count { color: #cbd5e1; }
 .na-count { font-size: .8em; text-align: right; margin-top: -.3em; }
 .na-tools { margin: .3em 0 0; font-size: .82em; }
+/* the date fields' calendar buttons were cut off at the panel edge: the input gives way instead */
+#na-side .timebox { display: flex; }
+#na-side .timebox input.time { min-width: 0; flex: 1 1 0; width: 100%; }
+#na-side .timebox button.calendar { flex: none; }
 /* a phone scrolls the page only: the chat grows with the conversation instead of scrolling inside it */
 @media (max-width: 720px) {
   #na-chat { height: auto !important; max-height: none !important; }

@@ -552,3 +552,46 @@ def test_on_a_wide_screen_the_filters_drawer_is_open(
     open_chat(page, chat_server)
     expect(page.locator("#na-side > button")).to_have_attribute("aria-expanded", "true")
     expect(page.get_by_label("Category")).to_be_visible()
+    calendars = page.locator("button.calendar")
+    expect(calendars).to_have_count(2)
+    for i in range(2):  # each calendar button lies inside its field, not cut off at the panel's edge
+        inside = calendars.nth(i).evaluate(
+            "(b) => b.getBoundingClientRect().right <= b.closest('.block').getBoundingClientRect().right"
+        )
+        assert inside
+
+
+@pytest.mark.parametrize(
+    ("name", "device"),
+    [
+        ("screenshot-chat.png", {"viewport": {"width": 1366, "height": 900}}),
+        ("screenshot-phone.png", {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}),
+    ],
+)
+def test_the_readme_screenshots_show_an_answer_with_its_sources(
+    chat_server: RunningServer, chromium_browser: Any, name: str, device: dict[str, Any]
+) -> None:
+    """The README's screenshots are taken here: into test-artifacts/, or into docs/ with
+    NEWS_ASSISTANT_UPDATE_SCREENSHOTS=1 (then commit them)."""
+    import os
+
+    from playwright.sync_api import expect
+
+    network = NetworkGuard()
+    context = confined_context(chromium_browser, network, **device)
+    try:
+        page = context.new_page()
+        open_chat(page, chat_server)
+        answer = ask(page, "What did Vučić say about Turkish industry?")
+        expect(answer.locator(".na-passage mark")).to_have_count(2)
+        expect(page.locator(".na-question").last).to_be_in_viewport()  # the question is scrolled into view
+        folder = REPO / "docs" if os.environ.get("NEWS_ASSISTANT_UPDATE_SCREENSHOTS") == "1" else ARTIFACTS
+        folder.mkdir(exist_ok=True)
+        page.evaluate("window.scrollTo(0, 0)")  # the title and status line too; the chat keeps its own scroll
+        # a phone scrolls the page only, so its picture is the whole page
+        picture = page.screenshot(path=str(folder / name), full_page=device.get("is_mobile", False))
+        width = int.from_bytes(picture[16:20], "big")  # PNG header: IHDR width
+        assert picture[:8] == b"\x89PNG\r\n\x1a\n" and width == device["viewport"]["width"]
+        assert network.blocked == []
+    finally:
+        context.close()
