@@ -18,7 +18,7 @@ from assistant.answering.question import analyze, bridge, decompose
 from assistant.answering.slots import slot_check_for
 from assistant.config import Backend, Settings
 from assistant.embedding import MiniLMEmbedding, get_embedder
-from assistant.errors import IngestInProgress, InvalidFilters, InvalidQuestion
+from assistant.errors import ArticleNotFound, IngestInProgress, InvalidFilters, InvalidQuestion
 from assistant.feedback import FeedbackLog
 from assistant.ingest.chunking import Chunker
 from assistant.ingest.pipeline import IngestPipeline, IngestSummary, Progress
@@ -26,7 +26,7 @@ from assistant.prompts import Prompts
 from assistant.retrieval import HybridRetriever, RetrievalResult
 from assistant.store import Store, StoreStats
 from assistant.text import clean
-from assistant.types import Answer, ArticleText, Filters, Passage, Turn
+from assistant.types import Answer, ArticleList, ArticleSummary, ArticleText, Filters, Passage, Turn
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +124,21 @@ class Assistant:
 
     def status(self) -> StoreStats:
         return self.store.stats()
+
+    def articles(self, query: str = "", limit: int = 50) -> ArticleList:
+        """The collection's articles whose title, path, source or category hold every word of `query` (all of
+        them for ""), newest first: the total and the first `limit`."""
+        return self.store.find_articles(" ".join(clean(query).split()), max(1, min(limit, 1000)))
+
+    def remove_article(self, article_id: str) -> ArticleSummary:
+        """Take one article (every copy of it) out of the collection: it is no longer retrieved or cited. Its file
+        is not touched, and ingesting the unchanged file again does not bring it back (a changed file does).
+        ArticleNotFound when the collection lacks it; IngestInProgress while an ingest is writing."""
+        removed = self.store.remove_article(article_id)
+        if removed is None:
+            raise ArticleNotFound(f"no article {article_id!r} in collection {self.settings.collection}")
+        log.info("removed article %s (%s)", removed.id, removed.path)
+        return removed
 
     # --- asking
     def validate_question(self, question: str) -> str:

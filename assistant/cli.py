@@ -247,6 +247,44 @@ def status(
 
 
 @app.command()
+def articles(
+    query: Annotated[
+        str, typer.Argument(help="Words every listed article has in its title, path, source or category.")
+    ] = "",
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="Show at most this many (newest first).")] = 50,
+    data_dir: DataDir = None,
+    collection: Collection = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """List the collection's articles (id, date, source, path, title)."""
+    setup_logging(False)
+    found = _assistant(data_dir, collection, must_exist=True).articles(query, limit)
+    if as_json:
+        sys.stdout.write(found.model_dump_json(indent=2) + "\n")
+        return
+    for article in found.articles:
+        meta = " · ".join(v for v in (article.date or "undated", article.source, article.path) if v)
+        out.print(f"{article.id}  {escape(meta)}\n    {escape(article.title)}", highlight=False)
+    out.print(f"{len(found.articles)} of {found.total} matching articles shown", highlight=False)
+
+
+@app.command()
+def remove(
+    article_id: Annotated[str, typer.Argument(help="The article's id (from `articles`, or a citation's article_id).")],
+    data_dir: DataDir = None,
+    collection: Collection = None,
+) -> None:
+    """Take one article out of the collection; its file is not touched."""
+    setup_logging(False)
+    try:
+        removed = _assistant(data_dir, collection, must_exist=True).remove_article(article_id)
+    except AssistantError as exc:
+        err.print(f"[red]error:[/] {escape(str(exc))}")
+        raise typer.Exit(2) from None
+    out.print(f"removed {escape(removed.title)} ({escape(removed.path)})", highlight=False)
+
+
+@app.command()
 def schema() -> None:
     """Print the JSON schema of `ask --json` (and of POST /api/ask)."""
     sys.stdout.write(json.dumps(Answer.model_json_schema(), indent=2) + "\n")

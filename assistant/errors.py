@@ -17,6 +17,10 @@ class IngestInProgress(AssistantError):
     """Another ingest holds the collection's write lock and the caller chose not to wait."""
 
 
+class ArticleNotFound(AssistantError, LookupError):
+    """No article with that id is in the collection."""
+
+
 class ModelFileDamaged(AssistantError):
     """The installed embedding model file does not match the SHA-256 its package publishes."""
 

@@ -173,6 +173,25 @@ class ArticleText(BaseModel):
     also_in: list[str] = Field(default_factory=list, description="Other paths of the identical article.")
 
 
+class ArticleSummary(BaseModel):
+    """One article of the collection, as the article list shows it."""
+
+    id: str
+    title: str
+    path: str
+    source: str | None = None
+    category: str | None = None
+    date: str | None = None
+    chunks: int
+
+
+class ArticleList(BaseModel):
+    """Articles matching a search: how many match, and the first ones (newest first)."""
+
+    total: int
+    articles: list[ArticleSummary]
+
+
 class Turn(BaseModel):
     """One message of the conversation so far."""
 

@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from assistant import Answer, Assistant, Settings
-from assistant.errors import InvalidQuestion
+from assistant.errors import ArticleNotFound, InvalidQuestion
 from tests.conftest import write_corpus
 
 
@@ -112,3 +112,25 @@ def test_a_whole_article_is_rebuilt_from_its_overlapping_chunks(tmp_path: Path) 
     assert " ".join(article.text.split()) == " ".join("\n\n".join(paragraphs).split())
     assert article.title == "A long story" and article.path == "wire/long.txt"
     assert assistant.article("no-such-article") is None
+
+
+def test_removing_an_article_takes_every_copy_out_of_vectors_keywords_and_answers(tmp_path: Path) -> None:
+    story = "Arsenal win the FA Cup\n\nArsenal won the FA Cup on Sunday, beating Manchester United on penalties."
+    other = "Bank raises rates\n\nThe Bank of England raised interest rates to 4.75% on Thursday."
+    corpus = write_corpus(tmp_path / "wire", {"cup.txt": story, "copy-of-cup.txt": story, "rates.txt": other})
+    assistant = Assistant(Settings(data_dir=tmp_path / "d", ingest_seeds_on_first_run=False))
+    assistant.ingest([corpus])
+    (cup,) = assistant.articles("arsenal").articles
+    assert cup.chunks >= 1 and assistant.articles().total == 2  # the copy is the same article
+
+    removed = assistant.remove_article(cup.id)
+    assert removed.id == cup.id and removed.title == "Arsenal win the FA Cup"
+    store = assistant.store
+    assert store.vectors.count() == len(store.manifest.embedded_ids())  # no orphan vectors left behind
+    assert all(c.id.rsplit("-", 1)[0] != cup.id for c in store.manifest.all_chunks())
+    assert "arsenal" not in store.lexical.doc_freq  # nor in the keyword index
+    hits = assistant.retriever.retrieve("Which club won the FA Cup?", 5).passages
+    assert hits and all(p.article_id != cup.id for p in hits)
+    assert assistant.article(cup.id) is None
+    with pytest.raises(ArticleNotFound, match="no article"):
+        assistant.remove_article(cup.id)

@@ -179,3 +179,35 @@ def test_ingest_names_the_source_as_the_user_asks(tmp_path: Path) -> None:
     assert answer["citations"] and all(c["source"] == "Reuters wire" for c in answer["citations"])
     blank = run_cli("ingest", str(corpus), "--source", " ", data_dir=tmp_path / "d")
     assert blank.returncode == 2 and "the source name is empty" in blank.stderr
+
+
+def test_articles_are_listed_searched_and_removed_for_good(tmp_path: Path) -> None:
+    corpus = tmp_path / "wire"
+    corpus.mkdir()
+    (corpus / "cup.txt").write_text(
+        "Arsenal win the FA Cup\n\nArsenal won the FA Cup on Sunday, beating Manchester United on penalties.",
+        encoding="utf-8",
+    )
+    (corpus / "rates.txt").write_text(
+        "Bank raises rates\n\nThe Bank of England raised interest rates to 4.75% on Thursday.", encoding="utf-8"
+    )
+    data = tmp_path / "d"
+    assert run_cli("ingest", str(corpus), data_dir=data).returncode == 0
+    listed = json.loads(run_cli("articles", "--json", data_dir=data).stdout)
+    assert listed["total"] == 2
+    found = json.loads(run_cli("articles", "fa CUP", "--json", data_dir=data).stdout)  # every word, any case
+    assert [a["title"] for a in found["articles"]] == ["Arsenal win the FA Cup"]
+    assert json.loads(run_cli("articles", "100%_", "--json", data_dir=data).stdout)["total"] == 0  # no wildcards
+    cup = found["articles"][0]["id"]
+
+    removed = run_cli("remove", cup, data_dir=data)
+    assert removed.returncode == 0 and "removed Arsenal win the FA Cup (wire/cup.txt)" in removed.stdout
+    assert json.loads(run_cli("status", "--json", data_dir=data).stdout)["articles"] == 1
+    answer = json.loads(run_cli("ask", "Which club won the FA Cup?", "--json", data_dir=data).stdout)
+    assert all(c["article_id"] != cup for c in answer["citations"] + answer["closest"])
+    again = run_cli("ingest", str(corpus), data_dir=data)  # the unchanged file does not bring it back
+    assert "2 unchanged" in again.stdout
+    assert json.loads(run_cli("articles", "--json", data_dir=data).stdout)["total"] == 1
+
+    unknown = run_cli("remove", cup, data_dir=data)
+    assert unknown.returncode == 2 and f"no article '{cup}'" in unknown.stderr

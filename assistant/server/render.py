@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from assistant.ingest.pipeline import IngestSummary
 from assistant.store import StoreStats
-from assistant.types import Answer, ArticleText, Citation
+from assistant.types import Answer, ArticleList, ArticleText, Citation
 
 # One pass of str.translate, so nothing is escaped twice. The Markdown set covers links and images ([]()!),
 # emphasis and code (*_`~), headings and tables (#|), LaTeX ($), escapes (\), braces ({}) and the ":" of
@@ -426,3 +426,27 @@ def status_html(stats: StoreStats) -> str:
     if not stats.fully_embedded:
         parts.append(f"embedding {stats.embedded_chunks:,}/{stats.chunks:,} (keyword search meanwhile)")
     return f'<div class="na-status">{" · ".join(parts)}</div>'
+
+
+ARTICLE_REMOVE_PREFIX = "na-remove-"
+
+
+def article_list_html(found: ArticleList, query: str, note: str = "") -> str:
+    """The searchable article list: each title opens the article viewer, each "Remove" asks before taking the
+    article out of the collection. Every value is escaped (titles and paths come from the articles)."""
+    rows = "".join(
+        "<li>"
+        f'<a class="na-open" href="#{ARTICLE_LINK_PREFIX}{escape_text(a.id)}" title="Read the whole article">'
+        f"{escape_text(a.title)}</a>"
+        f'<div class="na-meta">{" · ".join(escape_text(v) for v in (a.date or "undated", a.source, a.path) if v)}'
+        f' · <a class="na-remove" href="#{ARTICLE_REMOVE_PREFIX}{escape_text(a.id)}">Remove</a></div>'
+        "</li>"
+        for a in found.articles
+    )
+    shown = len(found.articles)
+    matching = f" matching “{escape_text(query)}”" if query.strip() else ""
+    count = f"{found.total:,} article{'s' if found.total != 1 else ''}{matching}"
+    if shown < found.total:
+        count += f", newest {shown:,} shown"
+    status = f'<p class="na-note" role="status">{escape_text(note)}</p>' if note else ""
+    return f'<div class="na-article-list">{status}<p class="na-note">{count}</p><ul>{rows}</ul></div>'

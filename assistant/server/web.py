@@ -30,7 +30,7 @@ from starlette.routing import Mount
 
 from assistant.assistant import Assistant
 from assistant.config import Settings
-from assistant.errors import IngestInProgress, InvalidFilters, InvalidQuestion
+from assistant.errors import AssistantError, IngestInProgress, InvalidFilters, InvalidQuestion
 from assistant.feedback import MAX_COMMENT_CHARS, Feedback, Rating
 from assistant.server import render
 from assistant.server.api import configured_token
@@ -46,6 +46,7 @@ SEED_EXAMPLES = [  # shown while the shipped seed article is in the collection
     "Which countries signed export contracts for Turkish drones?",
 ]
 EXAMPLES_SHOWN = 3
+ARTICLE_LIST_LIMIT = 20  # newest matches shown in the article list; the search narrows the rest
 
 PLACEHOLDER = (
     "### Ask the news\n"
@@ -124,6 +125,9 @@ a.na-open { color: inherit; text-decoration: underline; text-underline-offset: 2
 .dark .na-count { color: #cbd5e1; }
 .na-count { font-size: .8em; text-align: right; margin-top: -.3em; }
 .na-tools { margin: .3em 0 0; font-size: .82em; }
+.na-article-list ul { list-style: none; padding-left: 0 !important; margin: .2em 0 0 !important; }
+.na-article-list li { margin: 0 0 .5em !important; font-size: .9em; }
+a.na-remove { color: inherit; text-decoration: underline; }
 /* the date fields' calendar buttons were cut off at the panel edge: the input gives way instead */
 #na-side .timebox { display: flex; }
 #na-side .timebox input.time { min-width: 0; flex: 1 1 0; width: 100%; }
@@ -189,6 +193,22 @@ JS = """
     const n = (link.getAttribute("href") || "").split("-").pop();
     entry.querySelectorAll(`mark.na-q${n}`).forEach((mark) => mark.classList.add("na-active"));
     reveal(entry, 40);
+  });
+  // "Remove" in the article list: asked first, then sent through the hidden request box.
+  document.addEventListener("click", (event) => {
+    const link = event.target.closest ? event.target.closest("a.na-remove") : null;
+    if (!link) return;
+    event.preventDefault();
+    const id = (link.getAttribute("href") || "").replace(/^#na-remove-/, "");
+    const title = link.closest("li")?.querySelector("a.na-open")?.textContent || "this article";
+    const question = `Remove “${title}” from the collection? ` +
+      "It will no longer be searched or cited; its file is not touched.";
+    if (!window.confirm(question)) return;
+    const box = document.querySelector("#na-remove-request textarea, #na-remove-request input");
+    if (!box) return;
+    box.value = id;
+    box.dispatchEvent(new Event("input", { bubbles: true }));
+    setTimeout(() => document.querySelector("#na-remove-open")?.click(), 50);
   });
   // "Copy": the answer, then each source with its quotes, as plain text (what a reader pastes into a story).
   const plainAnswer = (answer) => {
@@ -403,6 +423,25 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
                 plan.refused["(ingest)"] = str(exc)
         failures = summary.failures if summary is not None else []
         return (render.upload_html(summary, plan.refused, failures, plan.folder.name), *refresh_status())
+
+    def list_articles(query: str, note: str = "") -> str:
+        try:
+            found = assistant.articles(query or "", ARTICLE_LIST_LIMIT)
+        except StoreUnavailable as exc:
+            return render.error_html(f"the article store is unavailable ({exc})")
+        return render.article_list_html(found, query or "", note)
+
+    def remove_article(article_id: str, query: str) -> tuple[Any, ...]:
+        """Remove the article the reader confirmed; the list, status line and filter choices are refreshed."""
+        article_id = (article_id or "").strip()[:200]
+        note = ""
+        if article_id:
+            try:
+                removed = assistant.remove_article(article_id)
+                note = f"Removed “{removed.title}” ({removed.path})."
+            except AssistantError as exc:
+                note = f"Not removed: {exc}"
+        return (list_articles(query, note), *refresh_status())
 
     def respond(
         question: str,
@@ -669,6 +708,20 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
                     )
                     upload_button = gr.Button("Add to the collection", elem_id="na-add-articles")
                     upload_result = gr.HTML("", elem_id="na-upload-result")
+                    gr.Markdown("## Articles", elem_classes=["na-filters-title"])
+                    article_query = gr.Textbox(
+                        label="Search the articles",
+                        placeholder="words of a title, path, source or category",
+                        max_lines=1,
+                        elem_id="na-article-query",
+                    )
+                    article_list = gr.HTML("", elem_id="na-articles")
+                    # "Remove" in the list: the page script asks first, then writes the id here and presses the
+                    # hidden button (as for the article viewer)
+                    remove_request = gr.Textbox(
+                        elem_id="na-remove-request", elem_classes=["na-hidden"], show_label=False
+                    )
+                    remove_button = gr.Button("remove", elem_id="na-remove-open", elem_classes=["na-hidden"])
                     gr.Markdown(
                         f"Answers by the **{settings.backend}** backend. "
                         "Only the articles are used; when they do not say, the assistant says so.",
@@ -727,6 +780,15 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
             add_articles,
             [upload, upload_source],
             [upload_result, status_line, category_filter, source_filter],
+            concurrency_id="ingest",
+            concurrency_limit=1,
+        ).then(list_articles, article_query, article_list, queue=False)
+        blocks.load(list_articles, article_query, article_list, queue=False)
+        article_query.change(list_articles, article_query, article_list, queue=False, trigger_mode="always_last")
+        remove_button.click(
+            remove_article,
+            [remove_request, article_query],
+            [article_list, status_line, category_filter, source_filter],
             concurrency_id="ingest",
             concurrency_limit=1,
         )

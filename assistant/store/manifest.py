@@ -8,6 +8,7 @@ BM25 index and the Chroma collection are derived from it and repaired against it
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import threading
 import time
@@ -15,6 +16,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -206,6 +208,37 @@ class Manifest:
         db.execute("DELETE FROM docs WHERE file = ?", (path,))
         db.execute("DELETE FROM files WHERE path = ?", (path,))
         return Manifest.collect_orphans(db, article_ids)
+
+    @staticmethod
+    def remove_article(db: sqlite3.Connection, article_id: str) -> list[str]:
+        """Forget an article wherever it was found (its files stay recorded, so an unchanged file does not bring
+        it back on the next ingest); returns its chunk ids."""
+        db.execute("DELETE FROM docs WHERE article_id = ?", (article_id,))
+        return Manifest.collect_orphans(db, [article_id])
+
+    def article_row(self, article_id: str) -> tuple[Any, ...] | None:
+        """(id, title, path, source, category, date, n_chunks) of one article."""
+        return self.db.execute(
+            "SELECT id, title, path, source, category, date, n_chunks FROM articles WHERE id = ?", (article_id,)
+        ).fetchone()
+
+    def find_articles(self, query: str, limit: int) -> tuple[int, list[tuple[Any, ...]]]:
+        """(how many articles match, the first `limit`, newest first): an article matches when each word of
+        `query` is in its title, path, source or category (any case)."""
+        words = query.split()
+        where = " AND ".join(
+            "(title || ' ' || path || ' ' || COALESCE(source, '') || ' ' || COALESCE(category, '')) LIKE ? ESCAPE '\\'"
+            for _ in words
+        )
+        patterns = ["%" + re.sub(r"([%_\\])", r"\\\1", word) + "%" for word in words]
+        clause = f" WHERE {where}" if words else ""
+        total = self.db.execute(f"SELECT COUNT(*) FROM articles{clause}", patterns).fetchone()[0]
+        rows = self.db.execute(
+            "SELECT id, title, path, source, category, date, n_chunks FROM articles"
+            f"{clause} ORDER BY date IS NULL, date DESC, title LIMIT ?",
+            [*patterns, limit],
+        ).fetchall()
+        return total, rows
 
     @staticmethod
     def remove_doc(db: sqlite3.Connection, locator: str) -> list[str]:

@@ -26,7 +26,7 @@ from assistant.errors import IngestInProgress
 from assistant.store.lexical import ChunkFacets, LexicalIndex
 from assistant.store.manifest import ChunkRow, Manifest
 from assistant.store.vectors import VectorIndex, chroma_client
-from assistant.types import ArticleText, Passage
+from assistant.types import ArticleList, ArticleSummary, ArticleText, Passage
 
 log = logging.getLogger(__name__)
 # Manifest meta key bumped after every write to Chroma: a process whose embedded client predates the value
@@ -256,6 +256,25 @@ class Store:
         """The sources and categories the collection has (what filters may name)."""
         return self.manifest.facets()
 
+    def find_articles(self, query: str = "", limit: int = 50) -> ArticleList:
+        """Articles whose title, path, source or category hold every word of `query`, newest first."""
+        total, rows = self.manifest.find_articles(query, limit)
+        return ArticleList(total=total, articles=[_summary(row) for row in rows])
+
+    def remove_article(self, article_id: str) -> ArticleSummary | None:
+        """Take an article out of the collection (manifest, vectors, keyword index); None if it is not there.
+        Under the write lock, without waiting: a removal never interleaves with an ingest."""
+        with self.writing(wait=False):
+            row = self.manifest.article_row(article_id)
+            if row is None:
+                return None
+            with self.manifest.transaction() as db:
+                chunk_ids = Manifest.remove_article(db, article_id)
+                Manifest.bump_generation(db)
+            self.vectors.delete(chunk_ids)
+            self.rebuild_lexical()
+        return _summary(row)
+
     def is_empty(self) -> bool:
         return self.manifest.counts()["articles"] == 0
 
@@ -281,3 +300,10 @@ class Store:
             with self.manifest.transaction() as db:
                 Manifest.set_meta(db, "fingerprint", fingerprint)
         return reset
+
+
+def _summary(row: tuple[Any, ...]) -> ArticleSummary:
+    """An `articles` row (id, title, path, source, category, date, n_chunks) as the article list shows it."""
+    return ArticleSummary(
+        id=row[0], title=row[1], path=row[2], source=row[3], category=row[4], date=row[5], chunks=row[6]
+    )

@@ -595,3 +595,50 @@ def test_the_readme_screenshots_show_an_answer_with_its_sources(
         assert network.blocked == []
     finally:
         context.close()
+
+
+def test_the_article_list_is_searched_read_and_an_article_removed_after_asking(
+    tmp_path: Path, chromium_browser: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    wire = tmp_path / "wire"
+    wire.mkdir()
+    (wire / "cup.txt").write_text(
+        "Arsenal win the FA Cup\n\nArsenal won the FA Cup on Sunday, beating Manchester United on penalties.",
+        encoding="utf-8",
+    )
+    (wire / "rates.txt").write_text(
+        "Bank raises rates\n\nThe Bank of England raised interest rates to 4.75% on Thursday.", encoding="utf-8"
+    )
+    ingest_cli(tmp_path / "data", SEED.parent, wire)
+    network = NetworkGuard()
+    with run_server(tmp_path / "data", tmp_path / "server.log") as server:
+        context = confined_context(chromium_browser, network)
+        try:
+            page = context.new_page()
+            open_chat(page, server)
+            articles = page.locator("#na-articles")
+            expect(articles).to_contain_text("3 articles")
+            page.get_by_label("Search the articles").fill("arsenal CUP")
+            expect(articles).to_contain_text("1 article matching “arsenal CUP”")
+            item = articles.locator("li")
+            expect(item).to_have_count(1)
+            expect(item).to_contain_text("wire/cup.txt")
+            item.locator("a.na-open").click()  # the title opens the whole article
+            expect(page.locator("#na-viewer")).to_contain_text("beating Manchester United on penalties")
+
+            page.once("dialog", lambda dialog: dialog.dismiss())  # "Remove" asks first; No keeps it
+            item.locator("a.na-remove").click()
+            page.wait_for_timeout(500)
+            expect(item).to_have_count(1)
+            page.once("dialog", lambda dialog: dialog.accept())
+            item.locator("a.na-remove").click()
+            expect(articles).to_contain_text("Removed “Arsenal win the FA Cup” (wire/cup.txt).")
+            expect(articles).to_contain_text("0 articles matching")
+            expect(page.locator("#na-status")).to_contain_text("2 articles")
+            answer = ask(page, "Which club won the FA Cup on penalties?")
+            expect(answer).not_to_contain_text("wire/cup.txt")
+            assert network.blocked == []
+        finally:
+            context.close()

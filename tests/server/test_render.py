@@ -342,3 +342,19 @@ def test_a_conversation_exports_as_markdown_with_its_sources_and_nothing_live() 
     assert "\\[x\\]\\(http://evil.example/\\)" in document  # a link in a title stays text
     assert re.search(r"(?<!\\)<(img|script|b)\b", document) is None
     assert "1. A title (2005-03-01 · bbc · bbc/business/001.txt)" in document
+
+
+def test_the_article_list_escapes_titles_and_paths_and_counts_what_it_shows() -> None:
+    from assistant.types import ArticleList, ArticleSummary
+
+    hostile = ArticleSummary(
+        id="a1", title='<img src=x onerror="window.__pwned=1"> *big*', path="w/<b>.txt", source="S", chunks=2
+    )
+    listed = render.article_list_html(ArticleList(total=30, articles=[hostile]), "<q>", note="Removed <i>x</i>.")
+    elements = Elements(listed)
+    assert {tag for tag, _ in elements.tags} <= ALLOWED_TAGS | {"ul"}
+    assert '<img src=x onerror="window.__pwned=1"> *big*' in elements.text and "w/<b>.txt" in elements.text
+    assert "30 articles matching “<q>”, newest 1 shown" in elements.text and "Removed <i>x</i>." in elements.text
+    links = [attrs.get("href") for tag, attrs in elements.tags if tag == "a"]
+    assert links == ["#na-article-a1", "#na-remove-a1"]
+    assert "undated" in elements.text
