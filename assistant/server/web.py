@@ -293,16 +293,17 @@ COUNTER_JS = """
 """
 
 
-# "New chat" asks first: the conversation is gone for good once cleared. Throwing cancels the event.
-CONFIRM_CLEAR_JS = """
+# Deleting a kept conversation asks first: it is gone for good. Throwing cancels the event.
+CONFIRM_DELETE_JS = """
 (...args) => {
-  if (!window.confirm("Start a new chat? This conversation will be cleared from this browser.")) {
-    throw new Error("new chat cancelled");
+  if (!window.confirm("Delete the chosen conversation? It cannot be brought back.")) {
+    throw new Error("delete cancelled");
   }
   return args;
 }
 """
 
+SAVED_CONVERSATIONS = 20  # kept in the browser's storage (a few MB at most), oldest dropped first
 Conversation = dict[str, Any]  # {"messages": [...], "turns": [...], "answers": {index: answer record}}
 
 
@@ -316,6 +317,42 @@ def _conversation(value: Any) -> Conversation:
     turns = [t for t in value.get("turns") or [] if isinstance(t, dict) and t.get("role") in ("user", "assistant")]
     answers = value.get("answers") if isinstance(value.get("answers"), dict) else {}
     return {"messages": messages, "turns": turns, "answers": answers}
+
+
+Saved = list[dict[str, Any]]  # [{"id", "title", "at", "conversation"}], most recent first
+
+
+def _saved(value: Any) -> Saved:
+    """The conversations this browser keeps besides the open one ([] when it has none, or something malformed)."""
+    items = value.get("saved") if isinstance(value, dict) else None
+    return [
+        {**item, "conversation": _conversation(item.get("conversation"))}
+        for item in items or []
+        if isinstance(item, dict) and isinstance(item.get("id"), str) and isinstance(item.get("title"), str)
+    ][:SAVED_CONVERSATIONS]
+
+
+def _title(conversation: Conversation) -> str:
+    """A conversation's name until the reader renames it: its first question."""
+    first = next((t.get("content", "") for t in conversation["turns"] if t.get("role") == "user"), "")
+    return " ".join(str(first).split())[:80] or "Conversation"
+
+
+def _choices(saved: Saved) -> list[tuple[str, str]]:
+    return [(f"{item['title']} · {item.get('at', '')}".rstrip(" ·"), item["id"]) for item in saved]
+
+
+def _keep(conversation: Conversation, saved: Saved) -> Saved:
+    """`saved` with `conversation` first (when it has anything in it)."""
+    if not conversation["messages"]:
+        return saved
+    item = {
+        "id": secrets.token_hex(6),
+        "title": _title(conversation),
+        "at": time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
+        "conversation": conversation,
+    }
+    return [item, *saved][:SAVED_CONVERSATIONS]
 
 
 def _browser_secret(settings: Settings) -> str:
@@ -539,8 +576,38 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
         value = event.value
         return str(value.get("text", "")) if isinstance(value, dict) else str(value)
 
-    def new_chat() -> tuple[list[Message], Conversation]:
-        return [], _conversation(None)
+    def new_chat(conversation: Any, saved: Any) -> tuple[list[Message], Conversation, dict[str, Saved], Any]:
+        """A fresh conversation; the one that was open is kept in the list of earlier conversations."""
+        kept = _keep(_conversation(conversation), _saved(saved))
+        return [], _conversation(None), {"saved": kept}, gr.Dropdown(choices=_choices(kept), value=None)
+
+    def open_saved(
+        conversation: Any, saved: Any, chosen: str | None
+    ) -> tuple[list[Message], Conversation, dict[str, Saved], Any]:
+        """Open a kept conversation; the one that was open takes its place in the list."""
+        items = _saved(saved)
+        picked = next((item for item in items if item["id"] == chosen), None)
+        if picked is None:
+            current = _conversation(conversation)
+            return current["messages"], current, {"saved": items}, gr.Dropdown(choices=_choices(items))
+        rest = [item for item in items if item["id"] != chosen]
+        kept = _keep(_conversation(conversation), rest)
+        opened = picked["conversation"]
+        return opened["messages"], opened, {"saved": kept}, gr.Dropdown(choices=_choices(kept), value=None)
+
+    def rename_saved(saved: Any, chosen: str | None, name: str) -> tuple[dict[str, Saved], Any, str]:
+        items = _saved(saved)
+        name = " ".join((name or "").split())[:80]
+        if name:
+            items = [{**item, "title": name} if item["id"] == chosen else item for item in items]
+        return {"saved": items}, gr.Dropdown(choices=_choices(items), value=chosen), ""
+
+    def delete_saved(saved: Any, chosen: str | None) -> tuple[dict[str, Saved], Any]:
+        items = [item for item in _saved(saved) if item["id"] != chosen]
+        return {"saved": items}, gr.Dropdown(choices=_choices(items), value=None)
+
+    def list_saved(saved: Any) -> Any:
+        return gr.Dropdown(choices=_choices(_saved(saved)), value=None)
 
     def restore(conversation: Any) -> Any:
         """The conversation this browser kept (a reload or a server restart loses nothing), and example questions
@@ -630,6 +697,10 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
         # history after a restart instead of silently starting over.
         conversation_state = gr.BrowserState(
             _conversation(None), storage_key="news-assistant-conversation", secret=_browser_secret(settings)
+        )
+        # Earlier conversations, kept the same way: "New chat" puts the open one here instead of deleting it.
+        saved_state = gr.BrowserState(
+            {"saved": []}, storage_key="news-assistant-saved-conversations", secret=_browser_secret(settings)
         )
         rated_state = gr.State("")  # the id of the last rating, for its comment
         with gr.Row(equal_height=False):
@@ -728,7 +799,7 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
                         elem_classes=["na-side-note"],
                     )
                 with gr.Row():  # outside the drawer: a phone keeps them in reach
-                    new_chat_button = gr.Button("New chat", variant="secondary", min_width=120)
+                    new_chat_button = gr.Button("New chat", variant="secondary", min_width=120, elem_id="na-new-chat")
                     export_button = gr.DownloadButton(
                         "Export as Markdown",
                         value=None,
@@ -736,6 +807,19 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
                         variant="secondary",
                         min_width=120,
                         elem_id="na-export",
+                    )
+                saved_list = gr.Dropdown(
+                    label="Earlier conversations", choices=[], value=None, interactive=True, elem_id="na-saved"
+                )
+                with gr.Row():
+                    open_saved_button = gr.Button("Open", size="sm", min_width=60, elem_id="na-open-saved")
+                    delete_saved_button = gr.Button("Delete", size="sm", min_width=60, elem_id="na-delete-saved")
+                with gr.Row(equal_height=True):
+                    saved_name = gr.Textbox(
+                        label="New name for it", max_lines=1, max_length=80, scale=3, elem_id="na-saved-name"
+                    )
+                    rename_saved_button = gr.Button(
+                        "Rename", size="sm", min_width=60, scale=1, elem_id="na-rename-saved"
                     )
 
         inputs = [question_box, conversation_state, category_filter, source_filter, date_from, date_to]
@@ -762,11 +846,26 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
         )
         for event in (asked, example_asked):
             event.then(export, conversation_state, export_button, queue=False)
-        cleared = [chatbot, conversation_state]
-        new_chat_button.click(new_chat, None, cleared, queue=False, js=CONFIRM_CLEAR_JS).then(
-            export, conversation_state, export_button, queue=False
+        swapped = [chatbot, conversation_state, saved_state, saved_list]
+        for started in (
+            new_chat_button.click(new_chat, [conversation_state, saved_state], swapped, queue=False),
+            # the chat's own trash button: the same, nothing is lost
+            chatbot.clear(new_chat, [conversation_state, saved_state], swapped, queue=False),
+            open_saved_button.click(open_saved, [conversation_state, saved_state, saved_list], swapped, queue=False),
+        ):
+            started.then(export, conversation_state, export_button, queue=False)
+        rename_saved_button.click(
+            rename_saved, [saved_state, saved_list, saved_name], [saved_state, saved_list, saved_name], queue=False
         )
-        chatbot.clear(new_chat, None, cleared, queue=False)
+        delete_saved_button.click(
+            delete_saved,
+            [saved_state, saved_list],
+            [saved_state, saved_list],
+            queue=False,
+            js=CONFIRM_DELETE_JS,
+            show_progress="hidden",  # a cancelled delete would leave the list under Gradio's error overlay
+        )
+        blocks.load(list_saved, saved_state, saved_list, queue=False)
         article_button.click(open_article, article_request, [viewer, close_viewer], queue=False)
         close_viewer.click(lambda: ("", gr.Button(visible=False)), None, [viewer, close_viewer], queue=False)
         chatbot.like(rate, conversation_state, [feedback_note, comment_box, comment_button, rated_state], queue=False)

@@ -253,7 +253,7 @@ def test_the_conversation_survives_a_reload_and_a_server_restart(
     tmp_path: Path, browser_page: tuple[Any, NetworkGuard]
 ) -> None:
     """The conversation is kept in the browser: after a reload, and after the server restarts (same address),
-    it is still shown and a follow-up is still resolved against it. "New chat" asks before clearing."""
+    it is still shown and a follow-up is still resolved against it; after "New chat" the new one is."""
     from playwright.sync_api import expect
 
     page, network = browser_page
@@ -274,16 +274,58 @@ def test_the_conversation_survives_a_reload_and_a_server_restart(
         expect(follow_up).to_contain_text("Understood as: What did Vučić say about shells?")
         expect(page.locator(".na-question")).to_have_count(2)
 
-        page.once("dialog", lambda dialog: dialog.dismiss())
-        page.get_by_role("button", name="New chat").click()
-        page.wait_for_timeout(500)
-        expect(page.locator(".na-question")).to_have_count(2)  # dismissed: nothing cleared
-        page.once("dialog", lambda dialog: dialog.accept())
         page.get_by_role("button", name="New chat").click()
         expect(page.locator(".na-question")).to_have_count(0)
         page.reload(wait_until="load")
         page.wait_for_selector("#na-question textarea")
-        expect(page.locator(".na-question")).to_have_count(0)  # cleared for good
+        expect(page.locator(".na-question")).to_have_count(0)  # the new chat is the open one after a reload
+    assert network.blocked == []
+
+
+def test_earlier_conversations_are_kept_reopened_renamed_and_deleted_after_asking(
+    chat_server: RunningServer, browser_page: tuple[Any, NetworkGuard]
+) -> None:
+    """ "New chat" keeps the open conversation in a list (in the browser, like the open one): it can be opened
+    again (the follow-up still resolves against it), renamed, and deleted after a confirmation."""
+    from playwright.sync_api import expect
+
+    page, network = browser_page
+    open_chat(page, chat_server)
+    ask(page, "What did Vučić say about Turkish industry?")
+    page.get_by_role("button", name="New chat").click()
+    expect(page.locator(".na-question")).to_have_count(0)
+    ask(page, "What did Putin say about the drones?")
+
+    page.get_by_label("Earlier conversations").click()
+    page.get_by_role("option", name=re.compile(r"^What did Vučić say about Turkish industry\? · ")).click()
+    page.get_by_role("button", name="Open").click()
+    expect(page.locator(".na-question")).to_have_text(["What did Vučić say about Turkish industry?"])
+    follow_up = ask(page, "What did he say about shells?")  # the reopened conversation's history is back
+    expect(follow_up).to_contain_text("Understood as: What did Vučić say about shells?")
+
+    page.get_by_label("Earlier conversations").click()  # the Putin conversation took its place in the list
+    page.get_by_role("option", name=re.compile(r"^What did Putin say about the drones\? · ")).click()
+    page.get_by_label("New name for it").fill("Drones, <b>Putin</b>")
+    page.get_by_role("button", name="Rename").click()
+    expect(page.get_by_label("Earlier conversations")).to_have_value(re.compile(r"^Drones, <b>Putin</b> · "))
+    page.reload(wait_until="load")  # the list is kept in the browser like the open conversation
+    page.wait_for_selector("#na-question textarea")
+    expect(page.locator(".na-question")).to_have_count(2)
+    page.get_by_label("Earlier conversations").click()
+    expect(page.get_by_role("option")).to_have_count(1)
+    page.get_by_role("option").filter(has_text="Drones, <b>Putin</b> · ").click()
+
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    page.get_by_role("button", name="Delete").click()
+    page.wait_for_timeout(500)
+    page.get_by_label("Earlier conversations").click()
+    expect(page.get_by_role("option")).to_have_count(1)  # dismissed: still there
+    page.keyboard.press("Escape")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Delete").click()
+    page.wait_for_timeout(500)
+    page.get_by_label("Earlier conversations").click()
+    expect(page.get_by_role("option")).to_have_count(0)
     assert network.blocked == []
 
 
