@@ -20,7 +20,7 @@ from typing import Annotated, Any, TypeVar
 
 import anyio
 import anyio.to_thread
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model
@@ -29,7 +29,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from assistant import __version__
 from assistant.assistant import Assistant
 from assistant.config import Settings
-from assistant.errors import AssistantError, InvalidFilters, InvalidQuestion
+from assistant.errors import ArticleNotFound, AssistantError, IngestInProgress, InvalidFilters, InvalidQuestion
 from assistant.server.openai_compat import (
     MODEL_NAME,
     ChatCompletionRequest,
@@ -41,7 +41,7 @@ from assistant.server.openai_compat import (
 )
 from assistant.store import StoreUnavailable
 from assistant.text import clean
-from assistant.types import Answer, Filters, Turn
+from assistant.types import Answer, ArticleList, ArticleSummary, Filters, Turn
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,8 @@ def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` entries for the error statuses an endpoint can answer with."""
     why = {
         401: "Missing or wrong bearer token (only when the server has an access token).",
-        404: "Unknown model (`model_not_found`).",
+        404: "Unknown model (`model_not_found`) or article (`article_not_found`).",
+        409: "An ingest is writing to the collection; try again when it has finished (`ingest_in_progress`).",
         413: "The request body is over `NEWS_ASSISTANT_MAX_BODY_BYTES` (`payload_too_large`).",
         422: "Invalid JSON, a missing or unknown field, an empty or too long question, an invalid filter "
         "(`invalid_json`, `missing_field`, `unknown_field`, `invalid_question`, `invalid_filter`, "
@@ -269,6 +270,14 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def _filters_invalid(request: Request, exc: InvalidFilters) -> JSONResponse:
         return error_response(request, 422, "invalid_filter", str(exc))
 
+    @app.exception_handler(ArticleNotFound)
+    async def _article_not_found(request: Request, exc: ArticleNotFound) -> JSONResponse:
+        return error_response(request, 404, "article_not_found", str(exc))
+
+    @app.exception_handler(IngestInProgress)
+    async def _ingest_in_progress(request: Request, exc: IngestInProgress) -> JSONResponse:
+        return error_response(request, 409, "ingest_in_progress", str(exc))
+
     @app.exception_handler(AssistantError)
     async def _assistant_error(request: Request, exc: AssistantError) -> JSONResponse:
         return error_response(request, 400, "bad_request", str(exc))
@@ -396,6 +405,30 @@ def create_app(assistant: Assistant, *, with_ui: bool = True) -> FastAPI:
         """What the collection holds: articles, chunks, last ingest, categories, sources, date range."""
         stats = await anyio.to_thread.run_sync(assistant.status)
         return {**asdict(stats), "fully_embedded": stats.fully_embedded}
+
+    @app.get("/api/articles", tags=["api"], dependencies=authorized, responses=_errors(401, 413, 422, 431, 503))
+    async def articles(
+        request: Request,
+        q: Annotated[
+            str, Query(max_length=200, description="Words every article has in its title, path, source or category")
+        ] = "",
+        limit: Annotated[int, Query(ge=1, le=1000, description="At most this many, newest first")] = 50,
+    ) -> ArticleList:
+        """The collection's articles matching `q` (all for ""): how many match, and the newest `limit`."""
+        repeated = sorted({key for key in request.query_params if len(request.query_params.getlist(key)) > 1})
+        if repeated:  # FastAPI would silently take the last of them
+            raise ApiError(422, "invalid_request", f"query parameter given more than once: {', '.join(repeated)}")
+        return await anyio.to_thread.run_sync(partial(assistant.articles, q, limit))
+
+    @app.delete(
+        "/api/articles/{article_id}",
+        tags=["api"],
+        dependencies=authorized,
+        responses=_errors(401, 404, 409, 413, 431, 503),
+    )
+    async def remove_article(article_id: Annotated[str, Path(max_length=200)]) -> ArticleSummary:
+        """Take one article (every copy) out of the collection; its file is not touched. Returns what was removed."""
+        return await anyio.to_thread.run_sync(partial(assistant.remove_article, article_id))
 
     async def ask(body: Any) -> Answer:
         """Answer a question from the articles (same JSON as `news-assistant ask --json`)."""

@@ -56,4 +56,4 @@ def test_the_schema_holds_for_every_generated_request(contract_server: RunningSe
     assert result.returncode == 0, output[-6000:]
     generated = re.search(r"(\d+) generated", output)
     assert generated and int(generated.group(1)) >= 500, output[-3000:]
-    assert "Selected: 5/5" in output and "Tested: 5" in output, output[-3000:]
+    assert "Selected: 7/7" in output and "Tested: 7" in output, output[-3000:]

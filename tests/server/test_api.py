@@ -570,3 +570,29 @@ def test_with_a_token_the_docs_are_off_and_the_schema_needs_the_token(guarded_cl
 def test_without_a_token_on_loopback_the_docs_stay(client: TestClient) -> None:
     assert client.get("/docs").status_code == 200
     assert "/api/ask" in client.get("/openapi.json").json()["paths"]
+
+
+def test_articles_are_listed_and_removed_over_http(tmp_path: Path) -> None:
+    corpus = write_corpus(
+        tmp_path / "wire",
+        {
+            "cup.txt": "Arsenal win the FA Cup\n\nArsenal won the FA Cup on Sunday, beating Manchester United.",
+            "rates.txt": "Bank raises rates\n\nThe Bank of England raised interest rates to 4.75% on Thursday.",
+        },
+    )
+    assistant = Assistant(Settings(data_dir=tmp_path / "d", ingest_seeds_on_first_run=False))
+    assistant.ingest([corpus])
+    with TestClient(create_app(assistant, with_ui=False), raise_server_exceptions=False) as http:
+        listed = http.get("/api/articles").json()
+        assert listed["total"] == 2 and {a["path"] for a in listed["articles"]} == {"wire/cup.txt", "wire/rates.txt"}
+        (cup,) = http.get("/api/articles", params={"q": "arsenal", "limit": 5}).json()["articles"]
+        assert http.get("/api/articles", params={"limit": 0}).status_code == 422
+
+        removed = http.delete(f"/api/articles/{cup['id']}")
+        assert removed.status_code == 200 and removed.json()["title"] == "Arsenal win the FA Cup"
+        assert http.get("/api/articles").json()["total"] == 1
+        again = http.delete(f"/api/articles/{cup['id']}")
+        assert again.status_code == 404 and again.json()["error"]["code"] == "article_not_found"
+        with assistant.store.writing():  # an ingest holds the collection: a removal waits for nobody
+            busy = http.delete(f"/api/articles/{listed['articles'][0]['id']}")
+        assert busy.status_code == 409 and busy.json()["error"]["code"] == "ingest_in_progress"
