@@ -159,8 +159,8 @@ class Answer(BaseModel):
     timings: dict[str, float] = Field(default_factory=dict, description="Seconds per stage.")
 
 
-class ArticleText(BaseModel):
-    """A whole stored article, as the chat's article viewer shows it."""
+class ArticleMeta(BaseModel):
+    """What identifies and describes a stored article."""
 
     id: str
     title: str
@@ -168,20 +168,19 @@ class ArticleText(BaseModel):
     source: str | None = None
     category: str | None = None
     date: str | None = None
+
+
+class ArticleText(ArticleMeta):
+    """A whole stored article, as the chat's article viewer shows it."""
+
     url: str | None = None
     text: str = Field(description="The article text, rebuilt from its chunks (their offsets into the article).")
     also_in: list[str] = Field(default_factory=list, description="Other paths of the identical article.")
 
 
-class ArticleSummary(BaseModel):
+class ArticleSummary(ArticleMeta):
     """One article of the collection, as the article list shows it."""
 
-    id: str
-    title: str
-    path: str
-    source: str | None = None
-    category: str | None = None
-    date: str | None = None
     chunks: int
 
 

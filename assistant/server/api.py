@@ -262,25 +262,20 @@ def _install_error_handlers(app: FastAPI) -> None:
         errors = [dict(error) for error in exc.errors()]
         return error_response(request, 422, "invalid_request", _validation_message(errors))
 
-    @app.exception_handler(InvalidQuestion)
-    async def _question_invalid(request: Request, exc: InvalidQuestion) -> JSONResponse:
-        return error_response(request, 422, "invalid_question", str(exc))
+    # The errors a user can act on, each with its status and code (the most specific class wins).
+    user_errors: list[tuple[type[Exception], int, str]] = [
+        (InvalidQuestion, 422, "invalid_question"),
+        (InvalidFilters, 422, "invalid_filter"),
+        (ArticleNotFound, 404, "article_not_found"),
+        (IngestInProgress, 409, "ingest_in_progress"),
+        (AssistantError, 400, "bad_request"),
+    ]
+    for error, status, code in user_errors:
 
-    @app.exception_handler(InvalidFilters)
-    async def _filters_invalid(request: Request, exc: InvalidFilters) -> JSONResponse:
-        return error_response(request, 422, "invalid_filter", str(exc))
+        async def _user_error(request: Request, exc: Exception, status: int = status, code: str = code) -> JSONResponse:
+            return error_response(request, status, code, str(exc))
 
-    @app.exception_handler(ArticleNotFound)
-    async def _article_not_found(request: Request, exc: ArticleNotFound) -> JSONResponse:
-        return error_response(request, 404, "article_not_found", str(exc))
-
-    @app.exception_handler(IngestInProgress)
-    async def _ingest_in_progress(request: Request, exc: IngestInProgress) -> JSONResponse:
-        return error_response(request, 409, "ingest_in_progress", str(exc))
-
-    @app.exception_handler(AssistantError)
-    async def _assistant_error(request: Request, exc: AssistantError) -> JSONResponse:
-        return error_response(request, 400, "bad_request", str(exc))
+        app.add_exception_handler(error, _user_error)
 
     @app.exception_handler(StoreUnavailable)
     async def _store_unavailable(request: Request, exc: StoreUnavailable) -> JSONResponse:
