@@ -24,6 +24,12 @@ def require(condition: bool, reason: str) -> None:
         pytest.skip(reason)
 
 
+# Two short stories on unrelated subjects: a corpus small enough to ingest in a second.
+CUP_STORY = "Arsenal win the FA Cup\n\nArsenal won the FA Cup on Sunday, beating Manchester United on penalties."
+RATES_STORY = "Bank raises rates\n\nThe Bank of England raised interest rates to 4.75% on Thursday."
+TWO_STORIES = {"cup.txt": CUP_STORY, "rates.txt": RATES_STORY}
+
+
 def write_corpus(folder: Path, articles: dict[str, str]) -> Path:
     """A folder holding one UTF-8 text file per article (file name -> text): a corpus to ingest."""
     folder.mkdir(parents=True)

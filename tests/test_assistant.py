@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from assistant import Answer, Assistant, Settings
 from assistant.errors import ArticleNotFound, InvalidQuestion
-from tests.conftest import write_corpus
+from tests.conftest import CUP_STORY, TWO_STORIES, write_corpus
 
 
 def test_empty_and_huge_questions_are_rejected_clearly(seeded: Assistant) -> None:
@@ -115,9 +115,7 @@ def test_a_whole_article_is_rebuilt_from_its_overlapping_chunks(tmp_path: Path) 
 
 
 def test_removing_an_article_takes_every_copy_out_of_vectors_keywords_and_answers(tmp_path: Path) -> None:
-    story = "Arsenal win the FA Cup\n\nArsenal won the FA Cup on Sunday, beating Manchester United on penalties."
-    other = "Bank raises rates\n\nThe Bank of England raised interest rates to 4.75% on Thursday."
-    corpus = write_corpus(tmp_path / "wire", {"cup.txt": story, "copy-of-cup.txt": story, "rates.txt": other})
+    corpus = write_corpus(tmp_path / "wire", {**TWO_STORIES, "copy-of-cup.txt": CUP_STORY})
     assistant = Assistant(Settings(data_dir=tmp_path / "d", ingest_seeds_on_first_run=False))
     assistant.ingest([corpus])
     (cup,) = assistant.articles("arsenal").articles

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import REPO, write_corpus
+from tests.conftest import CUP_STORY, REPO, TWO_STORIES, write_corpus
 
 GUARD = Path(__file__).parent / "data" / "no_network.py"
 
@@ -161,12 +161,7 @@ def test_help_does_not_load_the_heavy_stack() -> None:
 
 
 def test_ingest_names_the_source_as_the_user_asks(tmp_path: Path) -> None:
-    corpus = tmp_path / "Downloads-2005"
-    corpus.mkdir()
-    (corpus / "a.txt").write_text(
-        "Arsenal win the FA Cup\n\nArsenal won the FA Cup on Sunday, beating Manchester United on penalties.",
-        encoding="utf-8",
-    )
+    corpus = write_corpus(tmp_path / "Downloads-2005", {"a.txt": CUP_STORY})
     named = run_cli("ingest", str(corpus), "--source", "  Reuters wire ", data_dir=tmp_path / "d")
     assert named.returncode == 0, named.stderr
     status = json.loads(run_cli("status", "--json", data_dir=tmp_path / "d").stdout)
@@ -182,15 +177,7 @@ def test_ingest_names_the_source_as_the_user_asks(tmp_path: Path) -> None:
 
 
 def test_articles_are_listed_searched_and_removed_for_good(tmp_path: Path) -> None:
-    corpus = tmp_path / "wire"
-    corpus.mkdir()
-    (corpus / "cup.txt").write_text(
-        "Arsenal win the FA Cup\n\nArsenal won the FA Cup on Sunday, beating Manchester United on penalties.",
-        encoding="utf-8",
-    )
-    (corpus / "rates.txt").write_text(
-        "Bank raises rates\n\nThe Bank of England raised interest rates to 4.75% on Thursday.", encoding="utf-8"
-    )
+    corpus = write_corpus(tmp_path / "wire", TWO_STORIES)
     data = tmp_path / "d"
     assert run_cli("ingest", str(corpus), data_dir=data).returncode == 0
     listed = json.loads(run_cli("articles", "--json", data_dir=data).stdout)

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import REPO, SEED
+from tests.conftest import REPO, SEED, TWO_STORIES, write_corpus
 from tests.e2e.conftest import NetworkGuard, RunningServer, confined_context, free_port, ingest_cli, run_server
 
 pytestmark = pytest.mark.e2e
@@ -644,15 +644,7 @@ def test_the_article_list_is_searched_read_and_an_article_removed_after_asking(
 ) -> None:
     from playwright.sync_api import expect
 
-    wire = tmp_path / "wire"
-    wire.mkdir()
-    (wire / "cup.txt").write_text(
-        "Arsenal win the FA Cup\n\nArsenal won the FA Cup on Sunday, beating Manchester United on penalties.",
-        encoding="utf-8",
-    )
-    (wire / "rates.txt").write_text(
-        "Bank raises rates\n\nThe Bank of England raised interest rates to 4.75% on Thursday.", encoding="utf-8"
-    )
+    wire = write_corpus(tmp_path / "wire", TWO_STORIES)
     ingest_cli(tmp_path / "data", SEED.parent, wire)
     network = NetworkGuard()
     with run_server(tmp_path / "data", tmp_path / "server.log") as server:

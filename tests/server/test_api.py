@@ -18,7 +18,7 @@ from assistant.server import bind_refusal, is_loopback, render
 from assistant.server.api import create_app
 from assistant.server.openai_compat import MODEL_NAME
 from assistant.store import StoreUnavailable
-from tests.conftest import write_corpus
+from tests.conftest import TWO_STORIES, write_corpus
 
 VUCIC = "What did Vučić say about Turkish industry?"
 SEED_PATH = "seeds/000_8c1e59730e0383e1.txt"
@@ -573,13 +573,7 @@ def test_without_a_token_on_loopback_the_docs_stay(client: TestClient) -> None:
 
 
 def test_articles_are_listed_and_removed_over_http(tmp_path: Path) -> None:
-    corpus = write_corpus(
-        tmp_path / "wire",
-        {
-            "cup.txt": "Arsenal win the FA Cup\n\nArsenal won the FA Cup on Sunday, beating Manchester United.",
-            "rates.txt": "Bank raises rates\n\nThe Bank of England raised interest rates to 4.75% on Thursday.",
-        },
-    )
+    corpus = write_corpus(tmp_path / "wire", TWO_STORIES)
     assistant = Assistant(Settings(data_dir=tmp_path / "d", ingest_seeds_on_first_run=False))
     assistant.ingest([corpus])
     with TestClient(create_app(assistant, with_ui=False), raise_server_exceptions=False) as http:
