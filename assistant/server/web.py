@@ -430,15 +430,25 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
     """The chat page. Queue concurrency comes from `settings.concurrency`."""
     settings = assistant.settings
 
-    def refresh_status() -> tuple[str, Any, Any]:
+    def refresh_status() -> tuple[str, Any, Any, Any, Any]:
+        """The status line, the filters' choices, and under the date fields the dates the articles span (Gradio's
+        calendar cannot be told which month to open at, so the fields say it)."""
         try:
             stats = assistant.status()
         except StoreUnavailable as exc:
-            return render.error_html(f"the article store is unavailable ({exc})"), gr.Dropdown(), gr.Dropdown()
+            message = render.error_html(f"the article store is unavailable ({exc})")
+            return message, gr.Dropdown(), gr.Dropdown(), gr.DateTime(), gr.DateTime()
+        span = (
+            f"The articles are dated {stats.date_min} to {stats.date_max}."
+            if stats.date_min and stats.date_max
+            else "No article has a date."
+        )
         return (
             render.status_html(stats),
             gr.Dropdown(choices=stats.categories, interactive=bool(stats.categories)),
             gr.Dropdown(choices=stats.sources, interactive=bool(stats.sources)),
+            gr.DateTime(info=span),
+            gr.DateTime(info=span),
         )
 
     def add_articles(
@@ -872,13 +882,15 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
         comment_io = ([rated_state, comment_box], [feedback_note, comment_box, comment_button])
         comment_button.click(send_comment, *comment_io, queue=False)
         comment_box.submit(send_comment, *comment_io, queue=False)
-        blocks.load(refresh_status, None, [status_line, category_filter, source_filter], queue=False)
+        blocks.load(
+            refresh_status, None, [status_line, category_filter, source_filter, date_from, date_to], queue=False
+        )
         blocks.load(restore, conversation_state, chatbot, queue=False)
         blocks.load(export, conversation_state, export_button, queue=False)
         upload_button.click(
             add_articles,
             [upload, upload_source],
-            [upload_result, status_line, category_filter, source_filter],
+            [upload_result, status_line, category_filter, source_filter, date_from, date_to],
             concurrency_id="ingest",
             concurrency_limit=1,
         ).then(list_articles, article_query, article_list, queue=False)
@@ -887,7 +899,7 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
         remove_button.click(
             remove_article,
             [remove_request, article_query],
-            [article_list, status_line, category_filter, source_filter],
+            [article_list, status_line, category_filter, source_filter, date_from, date_to],
             concurrency_id="ingest",
             concurrency_limit=1,
         )

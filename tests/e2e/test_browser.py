@@ -594,6 +594,8 @@ def test_on_a_wide_screen_the_filters_drawer_is_open(
     open_chat(page, chat_server)
     expect(page.locator("#na-side > button")).to_have_attribute("aria-expanded", "true")
     expect(page.get_by_label("Category")).to_be_visible()
+    # the calendar cannot be opened at the articles' dates, so the date fields say which they are
+    expect(page.locator("#na-side").get_by_text("The articles are dated 2024-05-04 to 2024-05-04.")).to_have_count(2)
     calendars = page.locator("button.calendar")
     expect(calendars).to_have_count(2)
     for i in range(2):  # each calendar button lies inside its field, not cut off at the panel's edge
@@ -676,3 +678,49 @@ def test_the_article_list_is_searched_read_and_an_article_removed_after_asking(
             assert network.blocked == []
         finally:
             context.close()
+
+
+def test_uploading_the_seed_and_50_bbc_files_in_the_browser_makes_the_same_store_as_the_cli(
+    tmp_path: Path, browser_page: tuple[Any, NetworkGuard]
+) -> None:
+    """The same 51 files, uploaded from the page under a source name, and ingested with the CLI from a folder of
+    that name: the same articles (ids, titles, dates, paths, sources) cut into the same chunks, all embedded."""
+    import sqlite3
+
+    from playwright.sync_api import expect
+
+    from tests.conftest import BBC, require
+
+    require(BBC.is_dir(), f"the BBC corpus is expected at {BBC}")
+    page, network = browser_page
+    files = tmp_path / "Newsdesk"
+    files.mkdir()
+    shutil.copy(SEED, files / SEED.name)
+    for category in sorted(p.name for p in BBC.iterdir() if p.is_dir()):
+        for article in sorted((BBC / category).glob("*.txt"))[:10]:  # 10 per category; names repeat across them
+            shutil.copy(article, files / f"{category}-{article.name}")
+    uploaded = sorted(files.iterdir())
+    assert len(uploaded) == 51
+
+    ingest_cli(tmp_path / "cli", files)
+    # an empty collection, as the CLI's was (the server would otherwise add the bundled seed on first use)
+    no_seeds = {"NEWS_ASSISTANT_INGEST_SEEDS_ON_FIRST_RUN": "false"}
+    with run_server(tmp_path / "web", tmp_path / "server.log", env=no_seeds) as server:
+        open_chat(page, server)
+        page.locator("#na-upload input[type=file]").set_input_files([str(f) for f in uploaded])
+        page.get_by_label("Source name (what the Source filter will call them)").fill("Newsdesk")
+        page.locator("#na-add-articles").click()
+        expect(page.locator("#na-upload-result")).to_contain_text("51 new", timeout=ANSWER_TIMEOUT_MS)
+
+    def store(data_dir: Path) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+        (manifest,) = data_dir.glob("collections/*/manifest.sqlite3")
+        with sqlite3.connect(manifest) as db:
+            articles = db.execute("SELECT id, title, path, source, category, date FROM articles ORDER BY id").fetchall()
+            chunks = db.execute('SELECT id, start, "end", text, embedded FROM chunks ORDER BY id').fetchall()
+        return articles, chunks
+
+    cli_articles, cli_chunks = store(tmp_path / "cli")
+    web_articles, web_chunks = store(tmp_path / "web")
+    assert len(cli_articles) >= 50 and cli_articles == web_articles
+    assert cli_chunks == web_chunks and all(embedded == 1 for *_, embedded in web_chunks)
+    assert network.blocked == []
