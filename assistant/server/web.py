@@ -49,7 +49,7 @@ EXAMPLES_SHOWN = 3
 ARTICLE_LIST_LIMIT = 20  # newest matches shown in the article list; the search narrows the rest
 
 PLACEHOLDER = (
-    "### Ask the news\n"
+    "## Ask the news\n"
     "Answers come only from the ingested articles. Every sentence cites its source: "
     "click a **[n]** to see the passage it comes from. Follow-up questions keep the context."
 )
@@ -262,9 +262,19 @@ JS = """
     setTimeout(syncDrawer, 0);
   };
   settleDrawer();
+  // Gradio gives the chat's example questions a list role with buttons for children (axe: a list holds list
+  // items only): a named group says what they are.
+  const nameExamples = () => {
+    document.querySelectorAll("#na-chat .examples[role]:not([aria-label])").forEach((box) => {
+      box.setAttribute("role", "group");
+      box.setAttribute("aria-label", "Example questions");
+    });
+  };
+  nameExamples();
   let questionsSeen = 0;
   new MutationObserver(() => {
     nameCalendarButtons();
+    nameExamples();
     settleDrawer();
     const mark = window.naViewerPending && document.querySelector("#na-viewer .na-article-text mark");
     const opened = window.naViewerPending && document.querySelector("#na-viewer .na-viewer-body");
