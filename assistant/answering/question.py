@@ -212,21 +212,24 @@ _NEAREST_SIMILARITY = 0.58
 _NEAREST_AGREEMENT = 0.8
 
 
-@functools.cache
-def _noun_space() -> tuple[list[str], np.ndarray]:
+def _embed_nouns(nouns: list[str]) -> np.ndarray:
+    # imported here: analysing a question must not load the model until a noun no list has needs it
     from assistant.embedding import get_embedder
 
-    nouns = sorted(_NOUN_SLOTS)
-    return nouns, get_embedder().embed([f"the {noun}" for noun in nouns])
+    return get_embedder().embed([f"the {noun}" for noun in nouns])
 
 
 @functools.cache
+def _noun_space() -> tuple[list[str], np.ndarray]:
+    nouns = sorted(_NOUN_SLOTS)
+    return nouns, _embed_nouns(nouns)
+
+
+@functools.lru_cache(maxsize=4096)  # nouns come from questions: bounded, like the parse cache
 def nearest_noun_slot(noun: str) -> Slot | None:
     """The slot of the listed nouns nearest to `noun` (5 of them, similarity-weighted), or None if unsure."""
     nouns, vectors = _noun_space()
-    from assistant.embedding import get_embedder
-
-    similarity = vectors @ get_embedder().embed([f"the {noun}"])[0]
+    similarity = vectors @ _embed_nouns([noun])[0]
     nearest = np.argsort(-similarity)[:5]
     if similarity[nearest[0]] < _NEAREST_SIMILARITY:
         return None

@@ -72,6 +72,9 @@ class Filler:
     label: str
 
 
+_UNINITIALLED = ("for", "in", "on", "to")  # words an acronym skips ("Department for Transport" -> DfT)
+
+
 def _is_new(text: str, frame: QuestionFrame) -> bool:
     """A filler the question already gives is no answer ("When did X join in 2004?" -> not 2004), nor is a
     name built on one of the question's names ("The Jimi Hendrix Experience" does not answer who bought
@@ -90,10 +93,9 @@ def _is_new(text: str, frame: QuestionFrame) -> bool:
             return False
         # the question's short form of the filler, or the other way round: "TGWU" for "the Transport and
         # General Workers Union", "Mobile Data Association" for "MDA"
-        small = ("for", "in", "on", "to")
-        entity_initials = "".join(w[0] for w in entity_words if w not in ("of", "and", "the", *small))
+        entity_initials = "".join(w[0] for w in entity_words if w not in ("of", "and", "the", *_UNINITIALLED))
         short = "".join(entity_words)
-        initials = "".join(p[0] for p in content if p != short and p not in small)
+        initials = "".join(p[0] for p in content if p != short and p not in _UNINITIALLED)
         if (len(entity_words) == 1 and len(content) >= 2 and initials == short) or (
             len(entity_words) >= 2 and len(content) == 1 and content[0] == entity_initials
         ):
@@ -195,7 +197,7 @@ _FACILITY_KIN = [frozenset("ground stadium park arena venue field".split()), fro
 _BUSINESS_NOUNS = frozenset(
     "company firm bank airline carrier retailer maker manufacturer giant operator insurer lender bidder consortium "
     "publisher broadcaster network channel label studio brand newspaper magazine website supermarket chain "
-    "business distributor developer insurer".split()
+    "business distributor developer".split()
 )
 _REGION_NOUNS = frozenset(
     "country city town region state county nation capital village island district province continent suburb "

@@ -163,6 +163,16 @@ JS = """
     const offset = element.getBoundingClientRect().top - box.getBoundingClientRect().top;
     box.scrollTop += offset - margin;
   };
+  // Gradio events start only from components: a link's request is written into a hidden box, whose hidden
+  // button is then pressed (the article viewer, "Remove").
+  const request = (name, value) => {
+    const box = document.querySelector(`#na-${name}-request textarea, #na-${name}-request input`);
+    if (!box) return false;
+    box.value = value;
+    box.dispatchEvent(new Event("input", { bubbles: true }));
+    setTimeout(() => document.querySelector(`#na-${name}-open`)?.click(), 50);
+    return true;
+  };
   // A source title opens the whole article in the viewer, scrolled to the cited quote.
   document.addEventListener("click", (event) => {
     const open = event.target.closest ? event.target.closest("a.na-open") : null;
@@ -171,12 +181,7 @@ JS = """
     const id = (open.getAttribute("href") || "").replace(/^#na-article-/, "");
     const marks = open.closest(".na-source")?.querySelectorAll(".na-passage mark") || [];
     const quotes = [...marks].map((m) => m.textContent);
-    const box = document.querySelector("#na-article-request textarea, #na-article-request input");
-    if (!box) return;
-    box.value = [id, ...quotes].join("\u0001");
-    box.dispatchEvent(new Event("input", { bubbles: true }));
-    window.naViewerPending = true;
-    setTimeout(() => document.querySelector("#na-article-open")?.click(), 50);
+    if (request("article", [id, ...quotes].join("\u0001"))) window.naViewerPending = true;
   });
   document.addEventListener("click", (event) => {
     const link = event.target.closest ? event.target.closest("a.na-ref") : null;
@@ -203,12 +208,7 @@ JS = """
     const title = link.closest("li")?.querySelector("a.na-open")?.textContent || "this article";
     const question = `Remove “${title}” from the collection? ` +
       "It will no longer be searched or cited; its file is not touched.";
-    if (!window.confirm(question)) return;
-    const box = document.querySelector("#na-remove-request textarea, #na-remove-request input");
-    if (!box) return;
-    box.value = id;
-    box.dispatchEvent(new Event("input", { bubbles: true }));
-    setTimeout(() => document.querySelector("#na-remove-open")?.click(), 50);
+    if (window.confirm(question)) request("remove", id);
   });
   // "Copy": the answer, then each source with its quotes, as plain text (what a reader pastes into a story).
   const plainAnswer = (answer) => {
@@ -350,6 +350,11 @@ def _title(conversation: Conversation) -> str:
 
 def _choices(saved: Saved) -> list[tuple[str, str]]:
     return [(f"{item['title']} · {item.get('at', '')}".rstrip(" ·"), item["id"]) for item in saved]
+
+
+def _listed(saved: Saved, chosen: str | None = None) -> Any:
+    """The "Earlier conversations" dropdown showing `saved`, with `chosen` selected."""
+    return gr.Dropdown(choices=_choices(saved), value=chosen)
 
 
 def _keep(conversation: Conversation, saved: Saved) -> Saved:
@@ -599,7 +604,7 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
     def new_chat(conversation: Any, saved: Any) -> tuple[list[Message], Conversation, dict[str, Saved], Any]:
         """A fresh conversation; the one that was open is kept in the list of earlier conversations."""
         kept = _keep(_conversation(conversation), _saved(saved))
-        return [], _conversation(None), {"saved": kept}, gr.Dropdown(choices=_choices(kept), value=None)
+        return [], _conversation(None), {"saved": kept}, _listed(kept)
 
     def open_saved(
         conversation: Any, saved: Any, chosen: str | None
@@ -609,25 +614,25 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
         picked = next((item for item in items if item["id"] == chosen), None)
         if picked is None:
             current = _conversation(conversation)
-            return current["messages"], current, {"saved": items}, gr.Dropdown(choices=_choices(items))
+            return current["messages"], current, {"saved": items}, _listed(items, chosen)
         rest = [item for item in items if item["id"] != chosen]
         kept = _keep(_conversation(conversation), rest)
         opened = picked["conversation"]
-        return opened["messages"], opened, {"saved": kept}, gr.Dropdown(choices=_choices(kept), value=None)
+        return opened["messages"], opened, {"saved": kept}, _listed(kept)
 
     def rename_saved(saved: Any, chosen: str | None, name: str) -> tuple[dict[str, Saved], Any, str]:
         items = _saved(saved)
         name = " ".join((name or "").split())[:80]
         if name:
             items = [{**item, "title": name} if item["id"] == chosen else item for item in items]
-        return {"saved": items}, gr.Dropdown(choices=_choices(items), value=chosen), ""
+        return {"saved": items}, _listed(items, chosen), ""
 
     def delete_saved(saved: Any, chosen: str | None) -> tuple[dict[str, Saved], Any]:
         items = [item for item in _saved(saved) if item["id"] != chosen]
-        return {"saved": items}, gr.Dropdown(choices=_choices(items), value=None)
+        return {"saved": items}, _listed(items)
 
     def list_saved(saved: Any) -> Any:
-        return gr.Dropdown(choices=_choices(_saved(saved)), value=None)
+        return _listed(_saved(saved))
 
     def restore(conversation: Any) -> Any:
         """The conversation this browser kept (a reload or a server restart loses nothing), and example questions
@@ -715,13 +720,12 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
         # The conversation lives in the browser (localStorage, encrypted with a key kept in the data dir): a
         # reload or a server restart keeps it, and each question sends it back, so the core still sees the
         # history after a restart instead of silently starting over.
+        secret = _browser_secret(settings)
         conversation_state = gr.BrowserState(
-            _conversation(None), storage_key="news-assistant-conversation", secret=_browser_secret(settings)
+            _conversation(None), storage_key="news-assistant-conversation", secret=secret
         )
         # Earlier conversations, kept the same way: "New chat" puts the open one here instead of deleting it.
-        saved_state = gr.BrowserState(
-            {"saved": []}, storage_key="news-assistant-saved-conversations", secret=_browser_secret(settings)
-        )
+        saved_state = gr.BrowserState({"saved": []}, storage_key="news-assistant-saved-conversations", secret=secret)
         rated_state = gr.State("")  # the id of the last rating, for its comment
         with gr.Row(equal_height=False):
             with gr.Column(scale=4, min_width=360):
@@ -892,15 +896,14 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
         comment_io = ([rated_state, comment_box], [feedback_note, comment_box, comment_button])
         comment_button.click(send_comment, *comment_io, queue=False)
         comment_box.submit(send_comment, *comment_io, queue=False)
-        blocks.load(
-            refresh_status, None, [status_line, category_filter, source_filter, date_from, date_to], queue=False
-        )
+        status_outputs = [status_line, category_filter, source_filter, date_from, date_to]  # refresh_status's
+        blocks.load(refresh_status, None, status_outputs, queue=False)
         blocks.load(restore, conversation_state, chatbot, queue=False)
         blocks.load(export, conversation_state, export_button, queue=False)
         upload_button.click(
             add_articles,
             [upload, upload_source],
-            [upload_result, status_line, category_filter, source_filter, date_from, date_to],
+            [upload_result, *status_outputs],
             concurrency_id="ingest",
             concurrency_limit=1,
         ).then(list_articles, article_query, article_list, queue=False)
@@ -909,7 +912,7 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
         remove_button.click(
             remove_article,
             [remove_request, article_query],
-            [article_list, status_line, category_filter, source_filter, date_from, date_to],
+            [article_list, *status_outputs],
             concurrency_id="ingest",
             concurrency_limit=1,
         )

@@ -78,6 +78,8 @@ class ChunkRow:
         return np.frombuffer(self.sentence_blob, dtype=SENTENCE_DTYPE).reshape(-1, 384).astype(np.float32)
 
 
+# An article as the article list shows it; store._summary reads the columns in this order.
+_ARTICLE_SELECT = "SELECT id, title, path, source, category, date, n_chunks FROM articles"
 _CHUNK_SELECT = """
 SELECT c.id, c.article_id, c.position, c.start, c."end", c.text, c.embed_text,
        a.title, a.path, a.source, a.category, a.date, a.url, c.sentence_vectors
@@ -217,10 +219,8 @@ class Manifest:
         return Manifest.collect_orphans(db, [article_id])
 
     def article_row(self, article_id: str) -> tuple[Any, ...] | None:
-        """(id, title, path, source, category, date, n_chunks) of one article."""
-        return self.db.execute(
-            "SELECT id, title, path, source, category, date, n_chunks FROM articles WHERE id = ?", (article_id,)
-        ).fetchone()
+        """One article's `_ARTICLE_SELECT` row."""
+        return self.db.execute(f"{_ARTICLE_SELECT} WHERE id = ?", (article_id,)).fetchone()
 
     def find_articles(self, query: str, limit: int) -> tuple[int, list[tuple[Any, ...]]]:
         """(how many articles match, the first `limit`, newest first): an article matches when each word of
@@ -234,8 +234,7 @@ class Manifest:
         clause = f" WHERE {where}" if words else ""
         total = self.db.execute(f"SELECT COUNT(*) FROM articles{clause}", patterns).fetchone()[0]
         rows = self.db.execute(
-            "SELECT id, title, path, source, category, date, n_chunks FROM articles"
-            f"{clause} ORDER BY date IS NULL, date DESC, title LIMIT ?",
+            f"{_ARTICLE_SELECT}{clause} ORDER BY date IS NULL, date DESC, title LIMIT ?",
             [*patterns, limit],
         ).fetchall()
         return total, rows

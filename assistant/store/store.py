@@ -303,7 +303,7 @@ class Store:
 
 
 def _summary(row: tuple[Any, ...]) -> ArticleSummary:
-    """An `articles` row (id, title, path, source, category, date, n_chunks) as the article list shows it."""
+    """A row of manifest._ARTICLE_SELECT (id, title, path, source, category, date, n_chunks)."""
     return ArticleSummary(
         id=row[0], title=row[1], path=row[2], source=row[3], category=row[4], date=row[5], chunks=row[6]
     )

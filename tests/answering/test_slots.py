@@ -35,23 +35,14 @@ def fill(question: str, sentence: str) -> list[str]:
             "Windsor Park",
         ),
         ("What is the name of the Seattle mayor?", "Seattle mayor Greg Nickels defended the decision.", "Greg Nickels"),
-    ],
-)
-def test_a_sentence_that_holds_the_asked_detail_fills_the_slot(question: str, sentence: str, expected: str) -> None:
-    assert any(expected in f for f in fill(question, sentence))
-
-
-@pytest.mark.parametrize(
-    ("question", "sentence", "expected"),
-    [
         ("Who bought the firm?", "Ford said it bought the firm.", "Ford"),  # the reporter is the buyer
         ("Who designed the interface?", "Anna Berg, who designed the interface, said it was simple.", "Anna Berg"),
         ("Who announced the cuts?", "The cuts were needed, Ford announced.", "Ford"),  # the telling is asked
-        ("When did he win gold?", "He won gold at the 2004 Olympics.", "2004"),
+        ("When did he win gold?", "He won gold at the 2004 Olympics.", "2004"),  # a date in a name, with digits
         ("When will the final be played?", "The final will be played on Saturday morning.", "Saturday"),
     ],
 )
-def test_fillers_the_new_rules_keep(question: str, sentence: str, expected: str) -> None:
+def test_a_sentence_that_holds_the_asked_detail_fills_the_slot(question: str, sentence: str, expected: str) -> None:
     assert any(expected in f for f in fill(question, sentence))
 
 
