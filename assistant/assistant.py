@@ -15,6 +15,7 @@ from assistant.answering.condense import rewrite_followup
 from assistant.answering.extractive import ExtractiveAnswerer, ExtractiveResult, combine_parts, key_filler
 from assistant.answering.generative import LLMUnavailable, OpenAIAnswerer
 from assistant.answering.question import analyze, bridge, decompose
+from assistant.answering.reader import Reader
 from assistant.answering.slots import slot_check_for
 from assistant.config import Backend, Settings
 from assistant.embedding import MiniLMEmbedding, get_embedder
@@ -22,6 +23,8 @@ from assistant.errors import ArticleNotFound, IngestInProgress, InvalidFilters, 
 from assistant.feedback import FeedbackLog
 from assistant.ingest.chunking import Chunker
 from assistant.ingest.pipeline import IngestPipeline, IngestSummary, Progress
+from assistant.local_llm import MODEL_ALIAS, LocalModelUnavailable, qwen_gguf
+from assistant.local_llm import serve as serve_gguf
 from assistant.prompts import Prompts
 from assistant.retrieval import HybridRetriever, RetrievalResult
 from assistant.store import Store, StoreStats
@@ -46,6 +49,7 @@ class Assistant:
         self._store: Store | None = None
         self._llm: OpenAIAnswerer | None = None
         self._seed_lock = threading.Lock()
+        self._model_lock = threading.Lock()
         self.feedback = FeedbackLog(self.settings.data_dir / "feedback.jsonl")  # readers' 👍/👎 on answers
 
     # --- parts, built on first use
@@ -264,8 +268,11 @@ class Assistant:
             backend_used = "extractive"
         if result is None:
             t0 = time.perf_counter()
-            result = self._extractive_answer(standalone, retrieved, _filters)
+            result = self._extractive_answer(standalone, retrieved, _filters, self._reader(backend))
             timings["answer"] = time.perf_counter() - t0
+            notes += result.notes
+            if result.read:
+                backend_used, model = "reader", self.llm.model
         timings["total"] = time.perf_counter() - started
         answer = Answer(
             question=question,
@@ -274,7 +281,7 @@ class Assistant:
             citations=result.citations,
             closest=result.closest,
             backend=backend_used,
-            model=model if backend_used == "openai" else None,
+            model=model if backend_used != "extractive" else None,
             rewritten_question=standalone if standalone != question else None,
             notes=notes,
             timings={k: round(v, 4) for k, v in timings.items()},
@@ -295,34 +302,68 @@ class Assistant:
                 listed = ", ".join(known[:20]) + (", ..." if len(known) > 20 else "") if known else "none"
                 raise InvalidFilters(f"{field}: unknown value {value!r}{hint}; this collection has: {listed}")
 
+    def start_local_model(self) -> str:
+        """Serve the reader's local model in this process (no server configured) and point the openai settings
+        at it; its base URL. Raises LocalModelUnavailable with what to install."""
+        with self._model_lock:
+            gguf = self.settings.reader_gguf or qwen_gguf(self.settings.data_dir / "models")
+            url = serve_gguf(gguf, self.settings.embed_threads)
+            if self.settings.openai_base_url != url:
+                self.settings = self.settings.model_copy(update={"openai_base_url": url, "openai_model": MODEL_ALIAS})
+                self._llm = None
+            return url
+
+    def _reader(self, backend: Backend) -> Reader | None:
+        """The language model's reading, for the reader backend. The local model starts on the first question
+        that needs it; any failure is LLMUnavailable, which the answerer turns into an extractive answer + note."""
+        if backend != "reader":
+            return None
+
+        def read(question: str, sentences: list[str]) -> str:
+            if not self.settings.openai_base_url and not self.settings.openai_api_key.get_secret_value():
+                try:
+                    self.start_local_model()
+                except LocalModelUnavailable as exc:
+                    raise LLMUnavailable(str(exc)) from None
+            return self.llm.read(question, sentences)
+
+        return read
+
     def _extractive_answer(
-        self, question: str, retrieved: RetrievalResult, filters: Filters | None
+        self, question: str, retrieved: RetrievalResult, filters: Filters | None, reader: Reader | None = None
     ) -> ExtractiveResult:
         """Answer each part of a multi-part question from its own retrieval ("How many X, and when Y?")."""
         parts = decompose(question)
         if len(parts) == 1:
-            return self._answer_part(question, filters, retrieved)
-        results = [self._answer_part(part.question, filters, query=part.query) for part in parts]
+            return self._answer_part(question, filters, reader, retrieved)
+        results = [self._answer_part(part.question, filters, reader, query=part.query) for part in parts]
         return combine_parts([p.question for p in parts], results)
 
     def _answer_part(
-        self, question: str, filters: Filters | None, retrieved: RetrievalResult | None = None, query: str = ""
+        self,
+        question: str,
+        filters: Filters | None,
+        reader: Reader | None,
+        retrieved: RetrievalResult | None = None,
+        query: str = "",
     ) -> ExtractiveResult:
         """One question; a bridge question ("Who runs the firm that bought X?") in two hops: the inner
         question's answer ("Baikal Finance Group") names the subject of the outer one, which is retrieved anew."""
         hop = bridge(question)
         if hop is not None:
             first = self.retriever.retrieve(hop.inner, self.settings.top_k, filters)
-            inner = self.extractive.answer(hop.inner, self.reading_passages(first), first.query_embedding)
+            inner = self.extractive.answer(hop.inner, self.reading_passages(first), first.query_embedding, reader)
             entity = key_filler(inner)
             if entity is not None:
                 outer_question = hop.outer.format(entity)
                 second = self.retriever.retrieve(outer_question, self.settings.top_k, filters)
-                outer = self.extractive.answer(outer_question, self.reading_passages(second), second.query_embedding)
+                outer = self.extractive.answer(
+                    outer_question, self.reading_passages(second), second.query_embedding, reader
+                )
                 return combine_parts([hop.inner, outer_question], [inner, outer])
             # the bridge is not in the articles: the question as asked is all there is
         found = retrieved or self.retriever.retrieve(query or question, self.settings.top_k, filters)
-        return self.extractive.answer(question, self.reading_passages(found), found.query_embedding)
+        return self.extractive.answer(question, self.reading_passages(found), found.query_embedding, reader)
 
     def reading_passages(self, retrieved: RetrievalResult) -> list[Passage]:
         """What the extractive answerer reads: the retrieved passages and the rest of the top article(s)."""

@@ -204,7 +204,9 @@ def ask(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the answer as JSON (schema: `schema` command).")
     ] = False,
-    backend: Annotated[str | None, typer.Option(help="extractive | openai (env NEWS_ASSISTANT_BACKEND).")] = None,
+    backend: Annotated[
+        str | None, typer.Option(help="extractive | openai | reader (env NEWS_ASSISTANT_BACKEND).")
+    ] = None,
     category: Annotated[list[str] | None, typer.Option(help="Only these categories (repeatable).")] = None,
     source: Annotated[list[str] | None, typer.Option(help="Only these sources (repeatable).")] = None,
     date_from: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
@@ -321,7 +323,7 @@ def evaluate(
         Path | None, typer.Option("--set", help="Eval set (JSON Lines; default: the project's news_qa set).")
     ] = None,
     split: Annotated[str, typer.Option(help="dev | test | all")] = "all",
-    backend: Annotated[str | None, typer.Option(help="extractive | openai")] = None,
+    backend: Annotated[str | None, typer.Option(help="extractive | openai | reader")] = None,
     corpus: Annotated[
         list[str] | None, typer.Option(help="NAME=FOLDER for a corpus the set refers to (default: bbc, seeds).")
     ] = None,
@@ -402,7 +404,9 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port (env NEWS_ASSISTANT_PORT; default 7860).")] = None,
     data_dir: DataDir = None,
     collection: Collection = None,
-    backend: Annotated[str | None, typer.Option(help="extractive | openai (env NEWS_ASSISTANT_BACKEND).")] = None,
+    backend: Annotated[
+        str | None, typer.Option(help="extractive | openai | reader (env NEWS_ASSISTANT_BACKEND).")
+    ] = None,
     force_insecure: Annotated[
         bool, typer.Option("--force-insecure", help="Serve on a non-loopback address even without an auth token.")
     ] = False,

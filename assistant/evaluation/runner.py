@@ -126,7 +126,7 @@ def evaluate(
         "set": eval_set.name,
         "split": split,
         "backend": settings.backend,
-        "model": settings.openai_model if settings.backend == "openai" else None,
+        "model": settings.openai_model if settings.backend != "extractive" else None,
         "corpus": ", ".join(f"{k}={v}" for k, v in corpus_roots.items()) + " (whole corpora, no subset)",
         "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "seconds": time.perf_counter() - started,

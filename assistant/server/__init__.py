@@ -15,6 +15,7 @@ import socket
 
 from assistant.assistant import Assistant
 from assistant.config import Settings
+from assistant.local_llm import LocalModelUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,12 @@ def serve(assistant: Assistant, *, log_level: str = "info") -> None:
     from assistant.server.api import create_app
 
     settings = assistant.settings
+    if settings.backend == "reader" and not settings.openai_base_url and not settings.openai_api_key.get_secret_value():
+        # Start the local model now rather than on the first question (joining it the first time takes seconds).
+        try:
+            log.info("starting the reader backend's local model: %s", assistant.start_local_model())
+        except LocalModelUnavailable as exc:
+            log.warning("the reader backend's local model is not available, answers will be extractive: %s", exc)
     app = create_app(assistant)
     log.info("serving the chat and the API on http://%s:%d", settings.host, settings.port)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=log_level, server_header=False)

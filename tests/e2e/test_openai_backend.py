@@ -26,6 +26,7 @@ STREAM_QUESTION = "What did Erdogan say about Turkish drones?"
 ASK_QUESTION = "How many countries signed export contracts with Baykar?"
 COMPLETIONS = "/v1/chat/completions"
 FALLBACK_NOTE = "answered with the extractive backend instead"
+COUNT = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|dozen|hundred|thousand)\b", re.I)
 
 
 @pytest.fixture(scope="module")
@@ -134,6 +135,41 @@ def test_ask_through_the_real_server(llm_server: LlamaServer, seeded_settings: S
     else:
         assert answer.model is None and any("extractive" in note for note in answer.notes), answer.notes
     assert_citations_hold(answer, retrieved(assistant, ASK_QUESTION))
+
+
+def test_the_reader_backend_asks_the_real_server_and_shows_only_a_checked_sentence(
+    llm_server: LlamaServer, seeded_settings: Settings
+) -> None:
+    assistant = Assistant(
+        seeded_settings, backend="reader", openai_base_url=llm_server.base_url, openai_model=llm_server.model
+    )
+    extractive = Assistant(seeded_settings).ask(ASK_QUESTION)
+    before = llm_server.requests_logged(COMPLETIONS, 200)
+    answer = assistant.ask(ASK_QUESTION)
+    assert llm_server.requests_logged(COMPLETIONS, 200) - before == 1  # one short reading, not an answer
+    assert (answer.backend, answer.model, answer.notes) == ("reader", llm_server.model, [])
+    if not answer.abstained:  # whatever the tiny model named, only a sentence that passed the checks is shown
+        assert len(answer.citations) == 1 and answer.citations[0].path == extractive.citations[0].path
+        assert COUNT.search(answer.citations[0].quote), "a count question got a sentence with no count"
+        assert_citations_hold(
+            answer,
+            {
+                c.chunk_id: c
+                for c in assistant.reading_passages(
+                    assistant.retriever.retrieve(ASK_QUESTION, assistant.settings.top_k, None)
+                )
+            },
+        )
+
+
+def test_the_reader_backend_serves_a_gguf_itself_when_no_server_is_configured(seeded_settings: Settings) -> None:
+    gguf = require_llama_server()
+    assistant = Assistant(seeded_settings, backend="reader", reader_gguf=gguf)
+    answer = assistant.ask(ASK_QUESTION)
+    assert (answer.backend, answer.model, answer.notes) == ("reader", "local", [])
+    base_url = assistant.settings.openai_base_url
+    assert base_url is not None and base_url.startswith("http://127.0.0.1:") and base_url.endswith("/v1")
+    assert Assistant(seeded_settings, backend="reader", reader_gguf=gguf).start_local_model() == base_url  # shared
 
 
 def test_unreachable_server_falls_back_to_extractive(seeded_settings: Settings) -> None:

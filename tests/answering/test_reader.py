@@ -1,0 +1,182 @@
+"""The reader backend with a scripted model: what the model's reply means, and when an answer is shown.
+
+The real server's path is tested in tests/e2e/test_openai_backend.py; here the model is a function, so each rule
+of the agreement (reader.py, ExtractiveAnswerer.answer) can be pinned down.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant import Assistant, Settings
+from assistant.answering.generative import LLMUnavailable
+from assistant.answering.reader import Reading, holds, located, parse_reading, span_offsets
+from tests.conftest import seeded_assistant, write_corpus
+
+COUNT_QUESTION = "With how many countries did Baykar sign export contracts?"
+COUNT_SENTENCE = "export contracts with about 30 countries"
+
+
+@pytest.mark.parametrize(
+    ("raw", "reading"),
+    [
+        ("Joe Cole [2]", Reading("Joe Cole", 1)),
+        ("  Joe Cole [2].\nBecause the sentence says so.", Reading("Joe Cole", 1)),
+        ("Answer: 1 August [3]", Reading("1 August", 2)),
+        ("The answer is £5m", Reading("£5m", None)),
+        ("110 [3]", Reading("110", 2)),
+        ("Anfield [9]", Reading("Anfield", None)),  # a sentence it was not shown
+        ("not stated", Reading(None)),
+        ("Not stated.", Reading(None)),
+        ("The sentences do not give it: not stated", Reading(None)),
+        ("[2]", Reading(None)),  # a number of a sentence, but no answer
+        ("It is.", Reading(None)),
+        ("", Reading(None)),
+    ],
+)
+def test_the_models_reply_reads_as_a_span_and_a_sentence(raw: str, reading: Reading) -> None:
+    assert parse_reading(raw, 3) == reading
+
+
+def test_a_span_is_held_verbatim_or_by_most_of_its_words() -> None:
+    sentence = "Pro Evolution Soccer 4 won the sports category at the Bafta awards."
+    assert span_offsets("pro evolution soccer 4", sentence) == (0, 22)
+    assert holds("Pro Evolution Soccer 4", sentence)
+    assert holds("the Bafta award sports category", sentence)  # 4 of 5 words
+    assert not holds("Half-Life 2", sentence)
+    assert span_offsets("Half-Life 2", sentence) is None
+
+
+def test_the_span_is_located_in_the_cited_sentence_else_the_first_that_holds_it() -> None:
+    sentences = ["Chelsea won 2-0 at Anfield.", "Lampard scored after a Joe Cole cross.", "Joe Cole was booked."]
+    assert located(Reading("Joe Cole", 2), sentences) == 2
+    assert located(Reading("Joe Cole", 0), sentences) == 1  # cited wrongly: the best ranked that holds it
+    assert located(Reading("Didier Drogba", 1), sentences) is None
+    assert located(Reading(None), sentences) is None
+
+
+class ScriptedModel:
+    """Stands in for OpenAIAnswerer.read: replies with `reply` (a function of the numbered sentences)."""
+
+    def __init__(self, reply: str | Exception) -> None:
+        self.reply = reply
+        self.calls: list[tuple[str, list[str]]] = []
+
+    def __call__(self, question: str, sentences: list[str]) -> str:
+        self.calls.append((question, sentences))
+        if isinstance(self.reply, Exception):
+            raise self.reply
+        return self.reply
+
+
+@pytest.fixture(scope="module")
+def seeded_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    data_dir = tmp_path_factory.mktemp("reader") / "data"
+    seeded_assistant(data_dir)
+    return data_dir
+
+
+def reading_assistant(data_dir: Path, model: ScriptedModel, monkeypatch: pytest.MonkeyPatch) -> Assistant:
+    assistant = Assistant(
+        Settings(data_dir=data_dir, ingest_seeds_on_first_run=False),
+        backend="reader",
+        openai_base_url="http://127.0.0.1:9/v1",
+        openai_model="scripted",
+    )
+    monkeypatch.setattr(assistant.llm, "read", model)
+    return assistant
+
+
+def test_an_answer_both_readers_agree_on_is_shown_with_the_models_span_marked(
+    seeded_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model = ScriptedModel("about 30 countries [1]")
+    answer = reading_assistant(seeded_dir, model, monkeypatch).ask(COUNT_QUESTION)
+    assert len(model.calls) == 1
+    question, sentences = model.calls[0]
+    assert question == COUNT_QUESTION and 1 <= len(sentences) <= 8
+    assert not answer.abstained and COUNT_SENTENCE in answer.text
+    assert (answer.backend, answer.model) == ("reader", "scripted")
+    first = answer.citations[0]
+    assert first.key == "about 30 countries"
+    assert first.key_start is not None and first.passage[first.key_start :].startswith("about 30 countries")
+
+
+def test_the_model_finding_no_answer_is_an_abstention_even_where_the_checks_pass(
+    seeded_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    extractive = Assistant(Settings(data_dir=seeded_dir, ingest_seeds_on_first_run=False)).ask(COUNT_QUESTION)
+    assert not extractive.abstained  # the checks alone would answer
+    answer = reading_assistant(seeded_dir, ScriptedModel("not stated"), monkeypatch).ask(COUNT_QUESTION)
+    assert answer.abstained and not answer.citations and answer.closest
+    assert answer.backend == "reader"
+
+
+def test_a_span_only_an_unchecked_sentence_holds_is_an_abstention(
+    seeded_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Topical, in the article, but it holds no count: the slot check failed that sentence.
+    answer = reading_assistant(seeded_dir, ScriptedModel("Syria, Libya, Azerbaijan and Ukraine"), monkeypatch).ask(
+        COUNT_QUESTION
+    )
+    assert answer.abstained and not answer.citations
+
+
+def test_the_model_may_pick_another_checked_sentence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    corpus = write_corpus(
+        tmp_path / "corpus",
+        {
+            "deals.txt": "Acme buys two rivals\n\nAcme paid $5m for the software firm Beta in March, the company "
+            "said on Monday. Analysts said the deal was small. Acme later paid $9m for the chip maker Gamma, "
+            "its chief executive Jane Roe told reporters.",
+        },
+    )
+    data_dir = tmp_path / "data"
+    Assistant(Settings(data_dir=data_dir, ingest_seeds_on_first_run=False)).ingest([corpus])
+    question = "How much did Acme pay for the chip maker Gamma?"
+    model = ScriptedModel("$9m [2]")
+    answer = reading_assistant(data_dir, model, monkeypatch).ask(question)
+    assert model.calls
+    assert not answer.abstained and "$9m for the chip maker Gamma" in answer.text
+    assert "$5m" not in answer.text and answer.citations[0].key == "$9m"
+    other = reading_assistant(data_dir, ScriptedModel("$5m [1]"), monkeypatch).ask(question)
+    assert not other.abstained and "$5m for the software firm Beta" in other.text  # checked, and the model's pick
+
+
+def test_quote_questions_and_questions_no_sentence_passes_do_not_ask_the_model(
+    seeded_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model = ScriptedModel("not stated")
+    assistant = reading_assistant(seeded_dir, model, monkeypatch)
+    quote = assistant.ask("What did Vučić say about Turkish industry?")
+    assert not quote.abstained and "significantly stronger than ours" in quote.text
+    assert quote.backend == "reader"
+    out_of_corpus = assistant.ask("Who won the 2022 World Cup?")
+    assert out_of_corpus.abstained
+    assert model.calls == []
+
+
+def test_a_failing_model_leaves_the_extractive_answer_and_says_so(
+    seeded_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    failing = ScriptedModel(LLMUnavailable("the language model at http://127.0.0.1:9/v1 timed out"))
+    answer = reading_assistant(seeded_dir, failing, monkeypatch).ask(COUNT_QUESTION)
+    assert not answer.abstained and COUNT_SENTENCE in answer.text
+    assert (answer.backend, answer.model) == ("extractive", None)
+    assert answer.notes == [
+        "the language model at http://127.0.0.1:9/v1 timed out; answered with the extractive backend alone"
+    ]
+
+
+def test_the_reader_backend_without_its_model_answers_extractively_and_says_why(
+    seeded_dir: Path, tmp_path: Path
+) -> None:
+    missing = tmp_path / "no-such-model.gguf"
+    assistant = Assistant(
+        Settings(data_dir=seeded_dir, ingest_seeds_on_first_run=False), backend="reader", reader_gguf=missing
+    )
+    answer = assistant.ask(COUNT_QUESTION)
+    assert answer.backend == "extractive" and COUNT_SENTENCE in answer.text
+    assert answer.notes == [f"no GGUF model at {missing}; answered with the extractive backend alone"]
