@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant, Settings
+from assistant.answering.extractive import Candidate, agree
 from assistant.answering.generative import LLMUnavailable
 from assistant.answering.reader import Reading, holds, located, parse_reading, span_offsets
 from tests.conftest import seeded_assistant, write_corpus
@@ -124,25 +125,56 @@ def test_a_span_only_an_unchecked_sentence_holds_is_an_abstention(
     assert answer.abstained and not answer.citations
 
 
-def test_the_model_may_pick_another_checked_sentence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture(scope="module")
+def deals_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A collection holding one article with two purchases, two prices."""
+    folder = tmp_path_factory.mktemp("deals")
     corpus = write_corpus(
-        tmp_path / "corpus",
+        folder / "corpus",
         {
             "deals.txt": "Acme buys two rivals\n\nAcme paid $5m for the software firm Beta in March, the company "
             "said on Monday. Analysts said the deal was small. Acme later paid $9m for the chip maker Gamma, "
             "its chief executive Jane Roe told reporters.",
         },
     )
-    data_dir = tmp_path / "data"
-    Assistant(Settings(data_dir=data_dir, ingest_seeds_on_first_run=False)).ingest([corpus])
-    question = "How much did Acme pay for the chip maker Gamma?"
-    model = ScriptedModel("$9m [2]")
-    answer = reading_assistant(data_dir, model, monkeypatch).ask(question)
-    assert model.calls
-    assert not answer.abstained and "$9m for the chip maker Gamma" in answer.text
-    assert "$5m" not in answer.text and answer.citations[0].key == "$9m"
-    other = reading_assistant(data_dir, ScriptedModel("$5m [1]"), monkeypatch).ask(question)
-    assert not other.abstained and "$5m for the software firm Beta" in other.text  # checked, and the model's pick
+    Assistant(Settings(data_dir=folder / "data", ingest_seeds_on_first_run=False)).ingest([corpus])
+    return folder / "data"
+
+
+def candidate(text: str, passed: bool) -> Candidate:
+    return Candidate(0, 0, len(text), text, text, "", "", checks={"slot": passed})
+
+
+def test_agreement_keeps_confirms_switches_or_abstains() -> None:
+    beta = candidate("Acme paid $5m for the software firm Beta in March.", passed=True)
+    gamma = candidate("Acme later paid $9m for the chip maker Gamma.", passed=True)
+    topical = candidate("Analysts said the deals, worth millions, were small.", passed=False)
+    ranked = [beta, topical, gamma]
+
+    def agreed(reply: str, chosen: list[Candidate]) -> list[Candidate]:
+        for c in ranked:
+            c.read_key = None
+        return agree(ScriptedModel(reply), "How much did Acme pay for Gamma?", ranked, chosen)
+
+    assert agreed("$5m [1]", [beta]) == [beta]  # confirmed
+    assert beta.read_key is not None and beta.read_key.text == "$5m"
+    assert agreed("$9m [3]", [beta]) == [gamma]  # another checked sentence: the model's pick
+    assert gamma.read_key is not None and (gamma.read_key.start, gamma.read_key.end) == (16, 19)
+    assert agreed("$9m [1]", [beta]) == [gamma]  # cited wrongly: the sentence that holds it
+    assert agreed("$9m [3]", [beta, gamma]) == [beta, gamma]  # confirms one of two: the answer stays whole
+    assert agreed("$9m", []) == [gamma]  # the checks passed it, below the threshold alone
+    assert agreed("millions [2]", [beta]) == []  # only an unchecked sentence holds it
+    assert agreed("Delta Corp [1]", [beta]) == []  # in no sentence
+    assert agreed("not stated", [beta]) == []
+
+
+def test_a_confirmed_two_sentence_answer_stays_whole(deals_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    question = "How much did Acme pay?"
+    extractive = Assistant(Settings(data_dir=deals_dir, ingest_seeds_on_first_run=False)).ask(question)
+    assert len(extractive.citations) == 2  # both prices passed the checks, within the margin
+    answer = reading_assistant(deals_dir, ScriptedModel("$9m [2]"), monkeypatch).ask(question)
+    assert answer.text == extractive.text and answer.backend == "reader"
+    assert [c.key for c in answer.citations] == [c.key if "$9m" not in c.quote else "$9m" for c in extractive.citations]
 
 
 def test_quote_questions_and_questions_no_sentence_passes_do_not_ask_the_model(
