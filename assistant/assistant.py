@@ -271,8 +271,8 @@ class Assistant:
             result = self._extractive_answer(standalone, retrieved, _filters, self._reader(backend))
             timings["answer"] = time.perf_counter() - t0
             notes += result.notes
-            if result.read:
-                backend_used, model = "reader", self.llm.model
+            if result.read:  # the model is named once one was asked (never for quotes or questions no check passed)
+                backend_used, model = "reader", self._llm.model if self._llm is not None else None
         timings["total"] = time.perf_counter() - started
         answer = Answer(
             question=question,

@@ -212,3 +212,14 @@ def test_the_reader_backend_without_its_model_answers_extractively_and_says_why(
     answer = assistant.ask(COUNT_QUESTION)
     assert answer.backend == "extractive" and COUNT_SENTENCE in answer.text
     assert answer.notes == [f"no GGUF model at {missing}; answered with the extractive backend alone"]
+
+
+def test_questions_the_model_is_not_asked_need_no_model(seeded_dir: Path, tmp_path: Path) -> None:
+    assistant = Assistant(
+        Settings(data_dir=seeded_dir, ingest_seeds_on_first_run=False),
+        backend="reader",
+        reader_gguf=tmp_path / "no-such-model.gguf",
+    )
+    for question in ("Who won the 2022 World Cup?", "What did Vučić say about Turkish industry?"):
+        answer = assistant.ask(question)
+        assert (answer.backend, answer.model, answer.notes) == ("reader", None, [])
