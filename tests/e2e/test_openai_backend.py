@@ -166,7 +166,7 @@ def test_the_reader_backend_serves_a_gguf_itself_when_no_server_is_configured(se
     gguf = require_llama_server()
     assistant = Assistant(seeded_settings, backend="reader", reader_gguf=gguf)
     answer = assistant.ask(ASK_QUESTION)
-    assert (answer.backend, answer.model, answer.notes) == ("reader", "local", [])
+    assert (answer.backend, answer.model, answer.notes) == ("reader", gguf.name.removesuffix(".gguf"), [])
     base_url = assistant.settings.openai_base_url
     assert base_url is not None and base_url.startswith("http://127.0.0.1:") and base_url.endswith("/v1")
     assert Assistant(seeded_settings, backend="reader", reader_gguf=gguf).start_local_model() == base_url  # shared
