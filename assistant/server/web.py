@@ -313,6 +313,10 @@ CONFIRM_DELETE_JS = """
 }
 """
 
+# An export is a file the browser downloads at once; older ones are deleted when the next is written (and Gradio's
+# copies by its own cache cleaner), so a long-running server does not fill the temp dir.
+EXPORTS_DIR = Path(tempfile.gettempdir()) / "news-assistant-exports"
+EXPORT_MAX_AGE_S = 3600
 SAVED_CONVERSATIONS = 20  # kept in the browser's storage (a few MB at most), oldest dropped first
 Conversation = dict[str, Any]  # {"messages": [...], "turns": [...], "answers": {index: answer record}}
 
@@ -673,7 +677,8 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
         if not answers:
             return gr.DownloadButton(value=None, interactive=False)
         exported = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-        folder = Path(tempfile.gettempdir()) / "news-assistant-exports" / secrets.token_hex(8)
+        prune_exports(EXPORTS_DIR, EXPORT_MAX_AGE_S)
+        folder = EXPORTS_DIR / secrets.token_hex(8)
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / "conversation.md"
         path.write_text(render.conversation_markdown(answers, exported), encoding="utf-8")
@@ -716,7 +721,12 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
             gr.Button(visible=False),
         )
 
-    with gr.Blocks(title="News assistant", analytics_enabled=False, fill_height=True) as blocks:
+    with gr.Blocks(
+        title="News assistant",
+        analytics_enabled=False,
+        fill_height=True,
+        delete_cache=(EXPORT_MAX_AGE_S, EXPORT_MAX_AGE_S),  # Gradio's copies of exports and uploads
+    ) as blocks:
         # The conversation lives in the browser (localStorage, encrypted with a key kept in the data dir): a
         # reload or a server restart keeps it, and each question sends it back, so the core still sees the
         # history after a restart instead of silently starting over.
@@ -1004,3 +1014,25 @@ class ChatGuard:
             await send(message)
 
         await self.app(scope, receive, watch)
+
+
+def prune_exports(root: Path, max_age_s: float) -> int:
+    """Delete the export folders under `root` older than `max_age_s`; how many. Another request may be deleting
+    the same folders: what is already gone is skipped."""
+    if not root.is_dir():
+        return 0
+    cutoff = time.time() - max_age_s
+    removed = 0
+    for folder in root.iterdir():
+        try:
+            if not folder.is_dir() or folder.is_symlink() or folder.stat().st_mtime >= cutoff:
+                continue
+            for entry in folder.iterdir():
+                entry.unlink()
+            folder.rmdir()
+            removed += 1
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            log.warning("could not delete the old export %s: %s", folder, exc)
+    return removed
