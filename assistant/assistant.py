@@ -321,7 +321,7 @@ class Assistant:
             return None
 
         def read(question: str, sentences: list[str]) -> str:
-            if not self.settings.openai_base_url and not self.settings.openai_api_key.get_secret_value():
+            if not self.settings.llm_configured:
                 try:
                     self.start_local_model()
                 except LocalModelUnavailable as exc:

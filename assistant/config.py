@@ -96,6 +96,11 @@ class Settings(BaseSettings):
         return value.expanduser() if value is not None else None
 
     @property
+    def llm_configured(self) -> bool:
+        """A language model server to talk to: a base URL (a local or other server) or an OpenAI API key."""
+        return bool(self.openai_base_url or self.openai_api_key.get_secret_value())
+
+    @property
     def collection_dir(self) -> Path:
         """Where the manifest and the BM25 index of the collection live (also in server mode)."""
         return self.data_dir / "collections" / self.collection

@@ -82,9 +82,9 @@ def model_name(gguf: Path) -> str:
     return gguf.name.removesuffix(".gguf")
 
 
-_servers: dict[Path, object] = {}  # one llama.cpp server per GGUF for the life of the process
+# GGUF -> (its llama.cpp server, kept alive for the life of the process; its base URL)
+_served: dict[Path, tuple[object, str]] = {}
 _lock = threading.Lock()
-_urls: dict[Path, str] = {}
 
 
 def serve(gguf: Path, threads: int = 0) -> str:
@@ -92,8 +92,8 @@ def serve(gguf: Path, threads: int = 0) -> str:
     use (a few seconds: the model is memory-mapped), then shared."""
     gguf = gguf.resolve()
     with _lock:
-        if gguf in _urls:
-            return _urls[gguf]
+        if gguf in _served:
+            return _served[gguf][1]
         if not gguf.is_file():
             raise LocalModelUnavailable(f"no GGUF model at {gguf}")
         try:
@@ -117,7 +117,7 @@ def serve(gguf: Path, threads: int = 0) -> str:
         except Exception as exc:  # llama.cpp reports a bad file as a RuntimeError of its own
             raise LocalModelUnavailable(f"llama.cpp could not serve {gguf}: {exc}") from None
         address = urlsplit(server.listening_address)
-        _servers[gguf] = server
-        _urls[gguf] = f"http://{address.hostname}:{address.port}/v1"
-        log.info("local model ready", extra={"url": _urls[gguf]})
-        return _urls[gguf]
+        url = f"http://{address.hostname}:{address.port}/v1"
+        _served[gguf] = (server, url)
+        log.info("local model ready", extra={"url": url})
+        return url

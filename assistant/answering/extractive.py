@@ -385,14 +385,15 @@ def agree(reader: Reader, question: str, ranked: list[Candidate], chosen: list[C
     else the checked sentence that holds it; nothing when the model finds no answer or names one no checked
     sentence holds."""
     shown = ranked[:READ_SENTENCES]
-    reading = parse_reading(reader(question, [c.text for c in shown]), len(shown))
+    texts = [c.text for c in shown]
+    reading = parse_reading(reader(question, texts), len(shown))
     if reading.span is None:
         return []
     # The model confirms the extractive answer: it stays whole (its second sentence passed every check too, and
     # often answers a second part of the question: dropping it lost 5 of 45 dev multi-article answers).
     agreed = chosen if any(holds(reading.span, c.text) for c in chosen) else []
     if not agreed:
-        at = located(reading, [c.text for c in shown])
+        at = located(reading, texts)
         agreed = [shown[at]] if at is not None and shown[at].passed else []
     for cand in agreed:
         offsets = span_offsets(reading.span, cand.text)

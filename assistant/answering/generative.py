@@ -26,7 +26,7 @@ class LLMUnavailable(RuntimeError):
 
 class OpenAIAnswerer:
     def __init__(self, settings: Settings, prompts: Prompts) -> None:
-        if not settings.openai_base_url and not settings.openai_api_key.get_secret_value():
+        if not settings.llm_configured:
             raise LLMUnavailable(
                 "the openai backend needs NEWS_ASSISTANT_OPENAI_BASE_URL (a local server) or "
                 "NEWS_ASSISTANT_OPENAI_API_KEY"

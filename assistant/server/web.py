@@ -317,6 +317,30 @@ CONFIRM_DELETE_JS = """
 # copies by its own cache cleaner), so a long-running server does not fill the temp dir.
 EXPORTS_DIR = Path(tempfile.gettempdir()) / "news-assistant-exports"
 EXPORT_MAX_AGE_S = 3600
+
+
+def prune_exports(root: Path, max_age_s: float) -> int:
+    """Delete the export folders under `root` older than `max_age_s`; how many. Another request may be deleting
+    the same folders: what is already gone is skipped."""
+    if not root.is_dir():
+        return 0
+    cutoff = time.time() - max_age_s
+    removed = 0
+    for folder in root.iterdir():
+        try:
+            if not folder.is_dir() or folder.is_symlink() or folder.stat().st_mtime >= cutoff:
+                continue
+            for entry in folder.iterdir():
+                entry.unlink()
+            folder.rmdir()
+            removed += 1
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            log.warning("could not delete the old export %s: %s", folder, exc)
+    return removed
+
+
 SAVED_CONVERSATIONS = 20  # kept in the browser's storage (a few MB at most), oldest dropped first
 Conversation = dict[str, Any]  # {"messages": [...], "turns": [...], "answers": {index: answer record}}
 
@@ -1014,25 +1038,3 @@ class ChatGuard:
             await send(message)
 
         await self.app(scope, receive, watch)
-
-
-def prune_exports(root: Path, max_age_s: float) -> int:
-    """Delete the export folders under `root` older than `max_age_s`; how many. Another request may be deleting
-    the same folders: what is already gone is skipped."""
-    if not root.is_dir():
-        return 0
-    cutoff = time.time() - max_age_s
-    removed = 0
-    for folder in root.iterdir():
-        try:
-            if not folder.is_dir() or folder.is_symlink() or folder.stat().st_mtime >= cutoff:
-                continue
-            for entry in folder.iterdir():
-                entry.unlink()
-            folder.rmdir()
-            removed += 1
-        except FileNotFoundError:
-            continue
-        except OSError as exc:
-            log.warning("could not delete the old export %s: %s", folder, exc)
-    return removed
