@@ -49,7 +49,7 @@ from bench.common import (
     write_json,
 )
 
-PHASES = ("raw", "ingest", "latency", "reingest", "serve", "server", "naive", "scale")
+PHASES = ("raw", "ingest", "latency", "reader", "reingest", "serve", "server", "naive", "scale")
 GB = 1024**3
 
 
@@ -373,6 +373,9 @@ def run_benchmark(run: Run) -> None:
                     "profile": profile(args, "bbc"),
                 },
             )
+        reader_questions = questions[: args.reader_questions]
+        if run.phase("reader", f"reader backend vs extractive, {len(reader_questions)} questions interleaved"):
+            res["reader"] = run.worker("reader", {"data_dir": str(ours), "questions": reader_questions})
         if run.phase("reingest", "re-ingest of the unchanged corpus"):
             unchanged = run.worker("ingest", {"data_dir": str(ours), "paths": corpus.paths})
             t0 = time.perf_counter()
@@ -670,6 +673,19 @@ def markdown(report: dict[str, Any]) -> str:
     }
     if misses:
         lines += ["", "hit@5 misses (eval ids): " + "; ".join(f"{k}: {', '.join(v)}" for k, v in misses.items()) + "."]
+    reader = res.get("reader")
+    if reader and "skipped" in reader:
+        lines += ["", f"Reader backend: not measured ({reader['skipped']})."]
+    elif reader:
+        e, r, ratio = reader["extractive"], reader["reader"], reader["ratio_reader_over_extractive"]
+        lines += [
+            "",
+            f"Reader backend (`{reader['model']}`, started in {reader['model_start_seconds']} s), the same "
+            f"{r['n']} questions, interleaved in one process: extractive p50 {_ms(e, 'p50_ms')} / p95 "
+            f"{_ms(e, 'p95_ms')} ms, reader p50 {_ms(r, 'p50_ms')} / p95 {_ms(r, 'p95_ms')} ms "
+            f"({ratio.get('p50_ms', '-')}x / {ratio.get('p95_ms', '-')}x); the model was asked for "
+            f"{reader['model_consulted']} of them.",
+        ]
     bbc = res.get("latency", {}).get("bbc_embedded")
     if bbc:
         stages = ", ".join(
@@ -739,6 +755,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--bbc", type=Path, default=BBC_DIR, help="the BBC corpus folder (read only; copied to --workdir)")
     p.add_argument("--articles", type=int, help="BBC articles to use (default: all; --quick: 200)")
     p.add_argument("--questions", type=int, help="latency questions, eval questions cycled (default 200; quick 50)")
+    p.add_argument("--reader-questions", type=int, help="questions asked of the reader backend (default 40; quick 8)")
     p.add_argument("--scale-chunks", type=int, help="chunks of the scale collection (default 100000; quick 10000)")
     p.add_argument("--raw-passages", type=int, help="passages of the raw-model sample (default 2048; quick 640)")
     p.add_argument("--batch-size", type=int, default=32, help="embedding batch (Settings.embed_batch_size)")
@@ -759,6 +776,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.articles = 200 if args.quick else 0
     if args.questions is None:
         args.questions = 50 if args.quick else 200
+    if args.reader_questions is None:
+        args.reader_questions = 8 if args.quick else 40
     args.eval_questions = 50 if args.quick else 10**9
     if args.scale_chunks is None:
         args.scale_chunks = 10_000 if args.quick else 100_000

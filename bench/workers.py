@@ -191,6 +191,50 @@ def latency(spec: Spec) -> dict[str, Any]:
     }
 
 
+def reader_latency(spec: Spec) -> dict[str, Any]:
+    """The reader backend against the extractive one, question by question in one warm process, so both see the
+    same load; each question is asked once per backend (llama.cpp's prompt cache then only holds the shared
+    system prompt, as for a real stream of new questions)."""
+    from assistant import Assistant, Settings
+    from assistant.local_llm import LocalModelUnavailable
+
+    settings = Settings(data_dir=spec["data_dir"], ingest_seeds_on_first_run=False)
+    questions: list[str] = spec["questions"]
+    assistant = Assistant(settings)
+    assistant.ask(questions[0], backend="extractive")  # loads the embedding model, the BM25 index, the store
+    t0 = time.perf_counter()
+    try:
+        assistant.start_local_model()  # joins the GGUF on the first run, then loads it
+    except LocalModelUnavailable as exc:
+        return {"skipped": str(exc)}
+    model_start = time.perf_counter() - t0
+    extractive: list[float] = []
+    reader: list[float] = []
+    consulted = abstained = 0
+    for question in questions:
+        t0 = time.perf_counter()
+        assistant.ask(question, backend="extractive")
+        extractive.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        answer = assistant.ask(question, backend="reader")
+        reader.append(time.perf_counter() - t0)
+        consulted += answer.model is not None  # the model is not asked for quotes, nor when no sentence passed
+        abstained += answer.abstained
+    ext, rdr = percentiles(extractive), percentiles(reader)
+    return {
+        "model": assistant.settings.openai_model,
+        "model_start_seconds": round(model_start, 2),
+        "extractive": ext,
+        "reader": rdr,
+        "ratio_reader_over_extractive": {
+            k: round(rdr[k] / ext[k], 1) for k in ("p50_ms", "p95_ms") if ext.get(k) and rdr.get(k)
+        },
+        "model_consulted": consulted,
+        "reader_abstained": abstained,
+        "load_average": load_average(),
+    }
+
+
 def answer_rss(spec: Spec) -> dict[str, Any]:
     """Peak RSS of a process doing nothing but answering the questions through `Assistant.ask`."""
     from assistant import Assistant, Settings
@@ -339,6 +383,7 @@ def build_scale(spec: Spec) -> dict[str, Any]:
 WORKERS: dict[str, Callable[[Spec], dict[str, Any]]] = {
     "ingest": ingest,
     "latency": latency,
+    "reader": reader_latency,
     "answer_rss": answer_rss,
     "naive": naive,
     "build_scale": build_scale,

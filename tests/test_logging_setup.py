@@ -16,3 +16,15 @@ def test_log_lines_are_structured_and_secrets_are_redacted(capsys: pytest.Captur
     assert line.startswith("level=info logger=assistant.test msg=")
     assert "sk-live-1234567890abcdef" not in line and "abcdefgh12345678" not in line
     assert line.count("[redacted]") == 2
+
+
+def test_a_library_that_sets_its_logger_to_debug_after_setup_prints_nothing(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    setup_logging(verbose=False)
+    library = logging.getLogger("bm25s")
+    library.setLevel(logging.DEBUG)  # what `import bm25s` does, lazily, after the CLI set logging up
+    library.debug("Building index from IDs objects")
+    library.info("an info line")
+    library.warning("a real warning")
+    assert capsys.readouterr().err.strip().splitlines() == ["level=warning logger=bm25s msg='a real warning'"]

@@ -86,6 +86,19 @@ class EvalOutcome:
     baseline_found: bool
 
 
+def load_baseline(path: Path) -> dict[str, Any] | None:
+    """The baseline report, None when there is none yet; ValueError naming the file when it is not one."""
+    if not path.exists():
+        return None
+    try:
+        baseline = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"baseline {path} is not a readable JSON eval report ({exc})") from None
+    if not isinstance(baseline, dict) or not isinstance(baseline.get("overall"), dict):
+        raise ValueError(f"baseline {path} is not an eval report: it has no 'overall' metrics")
+    return baseline
+
+
 def evaluate(
     assistant: Assistant,
     eval_set: Path,
@@ -101,6 +114,7 @@ def evaluate(
     on_ingested: Callable[[str], None] | None = None,
 ) -> EvalOutcome:
     """Ingest, ask every question, score, write the reports, diff and (optionally) check against the baseline."""
+    old = load_baseline(baseline)  # before the long run: a bad baseline must not cost its results
     items = load_eval_set(eval_set)
     test_digest = split_digest(items, "test")
     if split != "all":
@@ -136,7 +150,6 @@ def evaluate(
     report = build_report(results, meta)
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = f"{eval_set.stem}-{settings.backend}-{split}"
-    old = json.loads(baseline.read_text(encoding="utf-8")) if baseline.exists() else None
     diff = diff_against(report, old) if old else None
     plots = write_plots(report, out_dir, stem)
     write_json(report, out_dir / f"{stem}.json")

@@ -11,6 +11,7 @@ import logging
 import os
 import secrets
 import tempfile
+import threading
 import time
 from collections import defaultdict, deque
 from collections.abc import Iterator
@@ -341,6 +342,42 @@ def prune_exports(root: Path, max_age_s: float) -> int:
     return removed
 
 
+class ExampleQuestions:
+    """Questions this collection answers: the seed's, while it is loaded, then one per recent article headline
+    that the assistant really answers (tried once per state of the collection, ~150 ms each)."""
+
+    def __init__(self, assistant: Assistant) -> None:
+        self.assistant = assistant
+        self._cache: dict[str, list[str]] = {}
+        # Page loads run in parallel: one of them tries the questions, the others wait for its list (each would
+        # otherwise ask them all again, and one's clear() could empty the cache under another's read).
+        self._lock = threading.Lock()
+
+    def __call__(self) -> list[str]:
+        try:
+            stats = self.assistant.status()
+        except StoreUnavailable:
+            return []
+        key = f"{stats.articles}/{stats.last_ingest}"
+        with self._lock:
+            if key not in self._cache:
+                self._cache = {key: self._tried(seeded="seeds" in stats.sources)}
+            return self._cache[key]
+
+    def _tried(self, seeded: bool) -> list[str]:
+        chosen = list(SEED_EXAMPLES) if seeded else []
+        for title in self.assistant.store.manifest.recent_titles(limit=4 * EXAMPLES_SHOWN):
+            if len(chosen) >= EXAMPLES_SHOWN:
+                break
+            question = f"What does the article “{' '.join(title.split())[:120]}” report?"
+            try:
+                if not self.assistant.ask(question).abstained:
+                    chosen.append(question)
+            except Exception:  # an example is never worth a broken page
+                log.warning("could not try the example question %r", question, exc_info=True)
+        return chosen[:EXAMPLES_SHOWN]
+
+
 SAVED_CONVERSATIONS = 20  # kept in the browser's storage (a few MB at most), oldest dropped first
 Conversation = dict[str, Any]  # {"messages": [...], "turns": [...], "answers": {index: answer record}}
 
@@ -395,7 +432,16 @@ def _keep(conversation: Conversation, saved: Saved) -> Saved:
         "at": time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
         "conversation": conversation,
     }
-    return [item, *saved][:SAVED_CONVERSATIONS]
+    kept = [item, *saved]
+    for dropped in kept[SAVED_CONVERSATIONS:]:
+        # The reader should know, not find it gone later; gr.Info renders HTML, and a title is their question.
+        gr.Info(
+            f"Only the {SAVED_CONVERSATIONS} most recent conversations are kept: "
+            f"“{render.escape_text(dropped['title'])}” ({render.escape_text(str(dropped.get('at', '')))}) was removed. "
+            "Export a conversation to keep it longer.",
+            title="Conversation removed",
+        )
+    return kept[:SAVED_CONVERSATIONS]
 
 
 def _browser_secret(settings: Settings) -> str:
@@ -662,37 +708,13 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
     def list_saved(saved: Any) -> Any:
         return _listed(_saved(saved))
 
+    example_questions = ExampleQuestions(assistant)
+
     def restore(conversation: Any) -> Any:
         """The conversation this browser kept (a reload or a server restart loses nothing), and example questions
         for the collection as it is now."""
         examples: list[ExampleMessage] = [{"text": question} for question in example_questions()]
         return gr.Chatbot(value=_conversation(conversation)["messages"], examples=examples or None)
-
-    examples_cache: dict[str, list[str]] = {}
-
-    def example_questions() -> list[str]:
-        """Questions this collection answers: the seed's, while it is loaded, then one per recent article
-        headline that the assistant really answers (tried once per state of the collection, ~150 ms each)."""
-        try:
-            stats = assistant.status()
-        except StoreUnavailable:
-            return []
-        key = f"{stats.articles}/{stats.last_ingest}"
-        if key not in examples_cache:
-            chosen = list(SEED_EXAMPLES) if "seeds" in stats.sources else []
-            titles = assistant.store.manifest.recent_titles(limit=4 * EXAMPLES_SHOWN)
-            for title in titles:
-                if len(chosen) >= EXAMPLES_SHOWN:
-                    break
-                question = f"What does the article “{' '.join(title.split())[:120]}” report?"
-                try:
-                    if not assistant.ask(question).abstained:
-                        chosen.append(question)
-                except Exception:  # an example is never worth a broken page
-                    log.warning("could not try the example question %r", question, exc_info=True)
-            examples_cache.clear()
-            examples_cache[key] = chosen[:EXAMPLES_SHOWN]
-        return examples_cache[key]
 
     def export(conversation: Any) -> Any:
         """The conversation as a Markdown file to download (the button is off while there is nothing to save)."""
