@@ -23,7 +23,7 @@ from assistant.errors import ArticleNotFound, IngestInProgress, InvalidFilters, 
 from assistant.feedback import FeedbackLog
 from assistant.ingest.chunking import Chunker
 from assistant.ingest.pipeline import IngestPipeline, IngestSummary, Progress
-from assistant.local_llm import LocalModelUnavailable, model_name, qwen_gguf
+from assistant.local_llm import LocalModelUnavailable, model_name, qwen_gguf, qwen_parts
 from assistant.local_llm import serve as serve_gguf
 from assistant.prompts import Prompts
 from assistant.retrieval import HybridRetriever, RetrievalResult
@@ -313,6 +313,19 @@ class Assistant:
                 self.settings = self.settings.model_copy(update=update)
                 self._llm = None
             return url
+
+    def reader_available(self) -> bool:
+        """Can the reader backend get a model's reading: a server is configured, or a local GGUF is there to
+        serve (the `reader` extra's parts, or `reader_gguf`). Cheap: nothing is joined or loaded."""
+        if self.settings.llm_configured:
+            return True
+        if self.settings.reader_gguf is not None:
+            return self.settings.reader_gguf.is_file()
+        try:
+            qwen_parts()
+        except LocalModelUnavailable:
+            return False
+        return True
 
     def _reader(self, backend: Backend) -> Reader | None:
         """The language model's reading, for the reader backend. The local model starts on the first question

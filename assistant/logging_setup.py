@@ -16,14 +16,10 @@ class RedactingFormatter(logging.Formatter):
 
 
 def setup_logging(verbose: bool = False) -> None:
-    level = logging.INFO if verbose else logging.WARNING
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(RedactingFormatter())
-    # The handler filters too: a library that sets its own logger to DEBUG when imported (bm25s does, and it is
-    # imported lazily, after this runs) would otherwise print its debug lines on every first ingest.
-    handler.setLevel(level)
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(level)
+    root.setLevel(logging.INFO if verbose else logging.WARNING)
     for noisy in ("httpx", "chromadb", "urllib3", "bm25s", "gradio", "uvicorn.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -132,3 +132,25 @@ def test_removing_an_article_takes_every_copy_out_of_vectors_keywords_and_answer
     assert assistant.article(cup.id) is None
     with pytest.raises(ArticleNotFound, match="no article"):
         assistant.remove_article(cup.id)
+
+
+def test_the_reader_is_available_with_a_server_a_gguf_or_the_installed_parts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import assistant.assistant as facade
+    from assistant.local_llm import LocalModelUnavailable
+
+    def not_installed() -> list[Path]:
+        raise LocalModelUnavailable("part 1 is not installed")
+
+    monkeypatch.setattr(facade, "qwen_parts", not_installed)
+    monkeypatch.delenv("NEWS_ASSISTANT_OPENAI_BASE_URL", raising=False)
+    monkeypatch.delenv("NEWS_ASSISTANT_OPENAI_API_KEY", raising=False)
+    assert not Assistant(Settings(data_dir=tmp_path)).reader_available()
+    gguf = tmp_path / "model.gguf"
+    assert not Assistant(Settings(data_dir=tmp_path, reader_gguf=gguf)).reader_available()  # named, not there
+    gguf.write_bytes(b"GGUF")
+    assert Assistant(Settings(data_dir=tmp_path, reader_gguf=gguf)).reader_available()
+    assert Assistant(Settings(data_dir=tmp_path, openai_base_url="http://127.0.0.1:9/v1")).reader_available()
+    monkeypatch.setattr(facade, "qwen_parts", lambda: [])  # the reader extra installed: nothing is joined yet
+    assert Assistant(Settings(data_dir=tmp_path)).reader_available()

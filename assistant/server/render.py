@@ -267,6 +267,11 @@ def answer_html(answer: Answer, turn: int) -> str:
         else ""
     )
     notes = "".join(f'<p class="na-note">Note: {escape_text(note)}</p>' for note in answer.notes)
+    if answer.backend == "reader":  # the reader should know a second reading stands behind this answer
+        found = "found no answer that passed the checks" if answer.abstained else "names the same answer"
+        model = escape_text(answer.model or "a language model")
+        notes += f'<p class="na-note">Double-checked: {model} read the best sentences and {found}.</p>'
+
     # The page script copies the answer and its sources as plain text (Gradio's own copy button would copy
     # this message's HTML).
     copy = f'<p class="na-tools"><a class="na-copy" href="#na-copy-{turn}" title="{COPY_TITLE}">Copy</a></p>'

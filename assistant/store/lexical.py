@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import math
 import os
 import shutil
@@ -24,6 +25,10 @@ import Stemmer
 from bm25s.stopwords import STOPWORDS_EN_PLUS
 
 from assistant.types import Filters
+
+# bm25s sets its own logger to DEBUG when imported, and this module is imported after the CLI has set logging up,
+# so every first ingest printed "Building index from IDs objects". Its warnings still show.
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 TOKEN_PATTERN = r"(?u)\b\w\w+\b"
 # NLTK's 179 English stop words: bm25s's default "en" list (33 words) keeps "what", "did", "about", which

@@ -36,7 +36,7 @@ class Reader(HttpUser):
 
     @task(1)
     def chat(self) -> None:
-        data = {"data": [self._question(), {}, None, None, None, None]}
+        data = {"data": [self._question(), {}, None, None, None, None, False]}  # filters off, double-check off
         with self.client.post("/gradio_api/call/respond", json=data, name="chat (submit)", catch_response=True) as r:
             if r.status_code != 200:
                 r.failure(f"{r.status_code}: {r.text[:200]}")

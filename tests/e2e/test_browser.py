@@ -13,6 +13,7 @@ import pytest
 
 from tests.conftest import REPO, SEED, TWO_STORIES, write_corpus
 from tests.e2e.conftest import NetworkGuard, RunningServer, confined_context, free_port, ingest_cli, run_server
+from tests.e2e.llm_fixtures import require_llama_server
 
 pytestmark = pytest.mark.e2e
 
@@ -723,4 +724,33 @@ def test_uploading_the_seed_and_50_bbc_files_in_the_browser_makes_the_same_store
     web_articles, web_chunks = store(tmp_path / "web")
     assert len(cli_articles) >= 50 and cli_articles == web_articles
     assert cli_chunks == web_chunks and all(embedded == 1 for *_, embedded in web_chunks)
+    assert network.blocked == []
+
+
+def test_double_check_has_the_local_model_read_the_question_ticked(
+    tmp_path: Path, browser_page: tuple[Any, NetworkGuard]
+) -> None:
+    """The reader backend for chosen questions, from the chat of an extractive server: the model (here the small
+    SmolLM2, served by the server itself from NEWS_ASSISTANT_READER_GGUF) is asked only while the box is ticked,
+    and the answer says it was."""
+    from playwright.sync_api import expect
+
+    gguf = require_llama_server()
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    shutil.copy(SEED, seeds / SEED.name)
+    data_dir = tmp_path / "data"
+    ingest_cli(data_dir, seeds)
+    page, network = browser_page
+    env = {"NEWS_ASSISTANT_READER_GGUF": str(gguf)}
+    with run_server(data_dir, tmp_path / "server.log", env=env) as server:
+        open_chat(page, server)
+        question = "Which countries signed export contracts for Turkish drones?"
+        plain = ask(page, question)
+        expect(plain).not_to_contain_text("Double-checked")
+        page.locator("#na-careful input[type=checkbox]").check()
+        checked = ask(page, question)
+        expect(checked).to_contain_text(f"Double-checked: {gguf.name.removesuffix('.gguf')} read the best sentences")
+        page.locator("#na-careful input[type=checkbox]").uncheck()
+        expect(ask(page, question)).not_to_contain_text("Double-checked")
     assert network.blocked == []

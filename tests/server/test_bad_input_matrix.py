@@ -208,7 +208,8 @@ def test_chat_api_refuses_with_a_message(
     chat_http: TestClient, case: str, question: str, filters: list[Any], says: str
 ) -> None:
     """Through Gradio's own API (/gradio_api/call/respond): an error event or an error turn, never a traceback."""
-    submitted = chat_http.post("/gradio_api/call/respond", json={"data": [question, {}, *filters]})
+    # the last input: "Double-check answers with the local language model", unticked
+    submitted = chat_http.post("/gradio_api/call/respond", json={"data": [question, {}, *filters, False]})
     assert submitted.status_code == 200, submitted.text
     events = chat_http.get(f"/gradio_api/call/respond/{submitted.json()['event_id']}").text
     assert says in events, events

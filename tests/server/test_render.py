@@ -232,6 +232,14 @@ def test_rewritten_question_and_notes_are_shown() -> None:
     assert "Note: keyword only" in text
 
 
+def test_a_reader_answer_says_the_model_double_checked_it_and_an_extractive_one_does_not() -> None:
+    confirmed = Elements(render.answer_html(answer("X [1]", [citation()], backend="reader", model="qwen<1>"), 1))
+    assert "Double-checked: qwen<1> read the best sentences and names the same answer." in confirmed.text
+    abstained = answer("The articles don't say.", [], abstained=True, backend="reader", model="qwen")
+    assert "found no answer that passed the checks" in Elements(render.answer_html(abstained, 1)).text
+    assert "Double-checked" not in Elements(render.answer_html(answer("X [1]", [citation()]), 1)).text
+
+
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
