@@ -51,6 +51,16 @@ class Assistant:
         self._seed_lock = threading.Lock()
         self._model_lock = threading.Lock()
         self.feedback = FeedbackLog(self.settings.data_dir / "feedback.jsonl")  # readers' 👍/👎 on answers
+        if self.settings.backend == "auto":
+            resolved: Backend = "reader" if self.reader_available() else "extractive"
+            self.settings = self.settings.model_copy(update={"backend": resolved})
+
+    @property
+    def backend(self) -> Backend:
+        """The backend that answers when a question names none ("auto" resolved when this was built)."""
+        backend = self.settings.backend
+        assert backend != "auto"
+        return backend
 
     # --- parts, built on first use
     @property
@@ -220,7 +230,7 @@ class Assistant:
         backend: Backend | None = None,
     ) -> Iterator[StreamEvent]:
         """Yields text deltas (openai backend) and finally the checked `Answer`."""
-        backend = backend or self.settings.backend
+        backend = backend or self.backend
         started = time.perf_counter()
         question, standalone, _filters, retrieved, timings = self._prepare(question, filters, history, backend)
         notes: list[str] = []

@@ -45,6 +45,7 @@ Collection = Annotated[
     str | None, typer.Option("--collection", help="Collection name (env NEWS_ASSISTANT_COLLECTION).")
 ]
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details to stderr.")]
+BACKEND_HELP = "auto | extractive | openai | reader (env NEWS_ASSISTANT_BACKEND; auto: reader when its model is there)."
 
 
 def escape(text: str) -> str:
@@ -205,7 +206,8 @@ def ask(
         bool, typer.Option("--json", help="Print the answer as JSON (schema: `schema` command).")
     ] = False,
     backend: Annotated[
-        str | None, typer.Option(help="extractive | openai | reader (env NEWS_ASSISTANT_BACKEND).")
+        str | None,
+        typer.Option(help=BACKEND_HELP),
     ] = None,
     category: Annotated[list[str] | None, typer.Option(help="Only these categories (repeatable).")] = None,
     source: Annotated[list[str] | None, typer.Option(help="Only these sources (repeatable).")] = None,
@@ -323,7 +325,7 @@ def evaluate(
         Path | None, typer.Option("--set", help="Eval set (JSON Lines; default: the project's news_qa set).")
     ] = None,
     split: Annotated[str, typer.Option(help="dev | test | all")] = "all",
-    backend: Annotated[str | None, typer.Option(help="extractive | openai | reader")] = None,
+    backend: Annotated[str | None, typer.Option(help=BACKEND_HELP)] = None,
     corpus: Annotated[
         list[str] | None, typer.Option(help="NAME=FOLDER for a corpus the set refers to (default: bbc, seeds).")
     ] = None,
@@ -405,7 +407,8 @@ def serve(
     data_dir: DataDir = None,
     collection: Collection = None,
     backend: Annotated[
-        str | None, typer.Option(help="extractive | openai | reader (env NEWS_ASSISTANT_BACKEND).")
+        str | None,
+        typer.Option(help=BACKEND_HELP),
     ] = None,
     force_insecure: Annotated[
         bool, typer.Option("--force-insecure", help="Serve on a non-loopback address even without an auth token.")

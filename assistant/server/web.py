@@ -714,7 +714,8 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
         return _listed(_saved(saved))
 
     example_questions = ExampleQuestions(assistant)
-    careful_offered = settings.backend == "extractive" and assistant.reader_available()
+    careful_offered = assistant.backend == "extractive" and assistant.reader_available()
+    reader_answers = assistant.backend == "reader"
 
     def restore(conversation: Any) -> Any:
         """The conversation this browser kept (a reload or a server restart loses nothing), and example questions
@@ -880,8 +881,9 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
                     )
                     remove_button = gr.Button("remove", elem_id="na-remove-open", elem_classes=["na-hidden"])
                     gr.Markdown(
-                        f"Answers by the **{settings.backend}** backend. "
-                        "Only the articles are used; when they do not say, the assistant says so.",
+                        f"Answers by the **{assistant.backend}** backend"
+                        + (": a local language model double-checks each one (about 5 s). " if reader_answers else ". ")
+                        + "Only the articles are used; when they do not say, the assistant says so.",
                         elem_classes=["na-side-note"],
                     )
                     # The reader backend for the questions that matter, without restarting the server: on the

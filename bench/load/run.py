@@ -78,7 +78,11 @@ def main() -> int:
     url = f"http://127.0.0.1:{port}"
     log = (workdir / "server.log").open("w")
     server = subprocess.Popen(
-        [*cli, "serve", "--port", str(port), "--data-dir", str(data_dir)], cwd=REPO, stdout=log, stderr=log
+        # the extractive backend by name: the load is about the server, and "auto" would put a 1.5B model behind it
+        [*cli, "serve", "--port", str(port), "--data-dir", str(data_dir), "--backend", "extractive"],
+        cwd=REPO,
+        stdout=log,
+        stderr=log,
     )
     try:
         wait_healthy(url, server, workdir / "server.log")

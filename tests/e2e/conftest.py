@@ -64,6 +64,9 @@ def _server_env(data_dir: Path, extra: dict[str, str] | None) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("NEWS_ASSISTANT_")}
     env |= {
         "NEWS_ASSISTANT_DATA_DIR": str(data_dir),
+        # "auto" would put the 1.5B reader behind every answer where it is installed (tests/conftest.py); a test
+        # of the reader or of "auto" says so in `extra`
+        "NEWS_ASSISTANT_BACKEND": "extractive",
         "GRADIO_ANALYTICS_ENABLED": "False",
         "HF_HUB_OFFLINE": "1",
         "NO_PROXY": "127.0.0.1,localhost",

@@ -258,7 +258,7 @@ def test_a_short_or_blank_token_is_refused(tmp_path: Path) -> None:
 
 def _cli(*args: str, data_dir: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[bytes]:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("NEWS_ASSISTANT_")}
-    environment |= {"NEWS_ASSISTANT_DATA_DIR": str(data_dir), **(env or {})}
+    environment |= {"NEWS_ASSISTANT_DATA_DIR": str(data_dir), "NEWS_ASSISTANT_BACKEND": "extractive", **(env or {})}
     command = [sys.executable, "-m", "assistant.cli", *args]
     return subprocess.run(command, capture_output=True, env=environment, cwd=REPO, timeout=300, check=False)
 
