@@ -281,8 +281,10 @@ class Assistant:
             result = self._extractive_answer(standalone, retrieved, _filters, self._reader(backend))
             timings["answer"] = time.perf_counter() - t0
             notes += result.notes
-            if result.read:  # the model is named once one was asked (never for quotes or questions no check passed)
-                backend_used, model = "reader", self._llm.model if self._llm is not None else None
+            if result.read:  # the model is named only when it read this question (never for quotes, or when no
+                # sentence passed the checks): the chat tells the reader whether a second reading stands behind it
+                backend_used = "reader"
+                model = self._llm.model if result.asked and self._llm is not None else None
         timings["total"] = time.perf_counter() - started
         answer = Answer(
             question=question,

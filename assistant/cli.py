@@ -6,6 +6,7 @@ import json
 import signal
 import sys
 import time
+from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -222,7 +223,11 @@ def ask(
     assistant = _assistant(data_dir, collection, backend=backend)
     try:
         filters = Filters(category=category or None, source=source or None, date_from=date_from, date_to=date_to)
-        answer = assistant.ask(question, filters=None if filters.is_empty() else filters)
+        # The reader's model loads with each CLI process (~5 s; the first time also joins 1.1 GB): on a terminal
+        # say so, rather than sit silent for 10-20 s. Rich draws nothing here when stderr is not a terminal.
+        waiting = "Reading the articles; a local language model double-checks the answer (~5-20 s)…"
+        with err.status(waiting) if assistant.backend == "reader" else nullcontext():
+            answer = assistant.ask(question, filters=None if filters.is_empty() else filters)
     except (AssistantError, StoreUnavailable) as exc:
         err.print(f"[red]error:[/] {escape(str(exc))}")
         raise typer.Exit(2) from None

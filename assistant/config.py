@@ -14,10 +14,10 @@ from assistant.resources import PROMPTS_DIR, SEEDS_DIR
 # extractive: sentences chosen offline; openai: a language model writes the answer; reader: a language model
 # reads the extractive answerer's best sentences and must agree with its checks (answering/reader.py)
 Backend = Literal["extractive", "openai", "reader"]
-# auto (the default): reader when a model is there to read with (the `reader` extra installed, a reader_gguf, or
+# auto (the default): reader when a model is there to read with (its wheels are dependencies; or a reader_gguf, or
 # a configured server), else extractive. Why reader first: on the frozen test split it cut wrong shown answers
-# 0.38 -> 0.24 and raised honest abstention 0.51 -> 0.75 (eval/README.md); extractive stays the fallback, as
-# nothing may be downloaded at run time. The Assistant resolves it once, when it is built.
+# 0.40 -> 0.26 and raised honest abstention 0.52 -> 0.75 (eval/README.md, seventh round); extractive stays the
+# fallback, as nothing may be downloaded at run time. The Assistant resolves it once, when it is built.
 BackendSetting = Literal["auto", "extractive", "openai", "reader"]
 MIN_TOKEN_CHARS = 16
 

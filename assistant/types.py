@@ -154,7 +154,10 @@ class Answer(BaseModel):
         description="Who answered: extractive, openai (a language model wrote it) or reader (a language model's "
         "reading agreed with the extractive checks)."
     )
-    model: str | None = Field(default=None, description="The language model, when one answered.")
+    model: str | None = Field(
+        default=None,
+        description="The language model that wrote the answer (openai) or read this question's sentences (reader).",
+    )
     rewritten_question: str | None = Field(
         default=None, description="The question as retrieved after resolving the conversation history."
     )

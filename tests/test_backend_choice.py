@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import pty
+import select
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +18,7 @@ from assistant import Assistant, Settings
 from assistant.local_llm import LocalModelUnavailable, qwen_parts
 from tests.conftest import REPO, SEED, require
 from tests.e2e.conftest import ingest_cli, run_server
+from tests.e2e.llm_fixtures import require_llama_server
 
 
 def _no_local_model() -> list[Path]:
@@ -97,3 +100,36 @@ def test_a_server_left_on_auto_starts_the_model_and_answers_with_the_reader(tmp_
         answer = reply.json()
         assert (answer["backend"], answer["abstained"]) == ("reader", False)
         assert answer["model"].startswith("qwen2.5") and "Baykar" in answer["text"]
+
+
+def test_a_reader_ask_on_a_terminal_says_it_is_waiting_for_the_model(tmp_path: Path) -> None:
+    """The model loads with each CLI process: on a terminal the wait is announced; piped, stderr stays clean."""
+    gguf = require_llama_server()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWS_ASSISTANT_")}
+    env |= {"NEWS_ASSISTANT_DATA_DIR": str(tmp_path / "data"), "NEWS_ASSISTANT_BACKEND": "reader"}
+    env |= {"NEWS_ASSISTANT_READER_GGUF": str(gguf), "TERM": "xterm"}
+    command = [sys.executable, "-m", "assistant.cli", "ask", "Which company makes the Bayraktar TB2 drones?"]
+    leader, follower = pty.openpty()
+    try:
+        process = subprocess.run(
+            command, stdout=subprocess.PIPE, stderr=follower, env=env, cwd=REPO, timeout=300, check=False
+        )
+        os.close(follower)
+        follower = -1
+        shown = b""
+        while select.select([leader], [], [], 0.5)[0]:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the terminal's other end is closed
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(leader)
+        if follower >= 0:
+            os.close(follower)
+    assert process.returncode == 0, shown.decode(errors="replace")
+    assert "a local language model double-checks the answer" in shown.decode(errors="replace")
+    piped = subprocess.run(command, capture_output=True, text=True, env=env, cwd=REPO, timeout=300, check=False)
+    assert piped.returncode == 0 and "double-checks" not in piped.stderr, piped.stderr

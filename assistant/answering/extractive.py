@@ -121,6 +121,7 @@ class ExtractiveResult:
     chosen: list[Candidate] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # e.g. the reader's server failed
     read: bool = False  # answered by the reader backend's rules (False when its language model failed)
+    asked: bool = False  # the language model read this question's sentences (not for quotes, or when none passed)
 
 
 class ExtractiveAnswerer:
@@ -142,17 +143,21 @@ class ExtractiveAnswerer:
         chosen = self.select(candidates)
         notes: list[str] = []
         read = reader is not None
+        asked = False
         # Not asked: when no sentence passed the checks (nothing the model says could be shown; saves ~4 s), and
         # for "what did X say": the reader names a short span and a quotation is a sentence; on dev it said "not
         # stated" to half the answerable quote questions (accept 0.57 -> 0.36), so the speaker check decides.
         if reader is not None and frame.slot != "quote" and any(c.passed for c in candidates):
             try:
                 chosen = agree(reader, question, ranked, chosen)
+                asked = True
             except LLMUnavailable as exc:
                 read = False
                 notes.append(f"{exc}; answered with the extractive backend alone")
         if not chosen:
-            return ExtractiveResult(ABSTAIN_TEXT, True, [], _closest(ranked, passages), frame, notes=notes, read=read)
+            return ExtractiveResult(
+                ABSTAIN_TEXT, True, [], _closest(ranked, passages), frame, notes=notes, read=read, asked=asked
+            )
         citations = []
         parts = []
         for n, cand in enumerate(chosen, start=1):
@@ -162,7 +167,7 @@ class ExtractiveAnswerer:
                 make_citation(n, passages[cand.passage_index], cand.start, cand.end, cand.probability, span)
             )
             parts.append(f"{cand.text} [{n}]")
-        return ExtractiveResult(" ".join(parts), False, citations, [], frame, chosen, notes, read)
+        return ExtractiveResult(" ".join(parts), False, citations, [], frame, chosen, notes, read, asked)
 
     def select(self, candidates: list[Candidate]) -> list[Candidate]:
         """The best sentence that passed every check, if it clears the threshold, and a second one when the
@@ -429,6 +434,7 @@ def combine_parts(parts: list[str], results: list[ExtractiveResult]) -> Extracti
     """
     notes = list(dict.fromkeys(note for r in results for note in r.notes))
     read = any(r.read for r in results)
+    asked = any(r.asked for r in results)
     if all(r.abstained for r in results):
         closest = [c for r in results for c in r.closest][:3]
         return ExtractiveResult(
@@ -438,6 +444,7 @@ def combine_parts(parts: list[str], results: list[ExtractiveResult]) -> Extracti
             [c.model_copy(update={"n": i}) for i, c in enumerate(closest, 1)],
             notes=notes,
             read=read,
+            asked=asked,
         )
     texts: list[str] = []
     citations: list[Citation] = []
@@ -458,4 +465,4 @@ def combine_parts(parts: list[str], results: list[ExtractiveResult]) -> Extracti
         if text:
             texts.append(text.replace("[#", "["))
         chosen += result.chosen
-    return ExtractiveResult(" ".join(texts), False, citations, [], None, chosen, notes, read)
+    return ExtractiveResult(" ".join(texts), False, citations, [], None, chosen, notes, read, asked)

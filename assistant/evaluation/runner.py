@@ -115,6 +115,15 @@ def evaluate(
 ) -> EvalOutcome:
     """Ingest, ask every question, score, write the reports, diff and (optionally) check against the baseline."""
     old = load_baseline(baseline)  # before the long run: a bad baseline must not cost its results
+    measured = (old or {}).get("meta", {}).get("backend")
+    if old and measured and measured != assistant.backend and not update_baseline:
+        # Backends differ by design (the reader abstains more): comparing them would fail or pass for nothing.
+        if check:
+            raise ValueError(
+                f"baseline {baseline} is a report of the {measured} backend and this run uses {assistant.backend}: "
+                f"pass --backend {measured}, or --baseline a report of the {assistant.backend} backend"
+            )
+        old = None  # no diff across backends
     items = load_eval_set(eval_set)
     test_digest = split_digest(items, "test")
     if split != "all":

@@ -267,10 +267,16 @@ def answer_html(answer: Answer, turn: int) -> str:
         else ""
     )
     notes = "".join(f'<p class="na-note">Note: {escape_text(note)}</p>' for note in answer.notes)
-    if answer.backend == "reader":  # the reader should know a second reading stands behind this answer
+    if answer.backend == "reader" and answer.model:  # the reader should know a second reading stands behind it
         found = "found no answer that passed the checks" if answer.abstained else "names the same answer"
-        model = escape_text(answer.model or "a language model")
-        notes += f'<p class="na-note">Double-checked: {model} read the best sentences and {found}.</p>'
+        notes += (
+            f'<p class="na-note">Double-checked: {escape_text(answer.model)} read the best sentences and {found}.</p>'
+        )
+    elif answer.backend == "reader":  # and when none does, not claim one
+        notes += (
+            '<p class="na-note">Not double-checked: quotations, and questions no sentence answers, are decided by '
+            "the checks alone.</p>"
+        )
 
     # The page script copies the answer and its sources as plain text (Gradio's own copy button would copy
     # this message's HTML).

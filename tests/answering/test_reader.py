@@ -223,3 +223,16 @@ def test_questions_the_model_is_not_asked_need_no_model(seeded_dir: Path, tmp_pa
     for question in ("Who won the 2022 World Cup?", "What did Vučić say about Turkish industry?"):
         answer = assistant.ask(question)
         assert (answer.backend, answer.model, answer.notes) == ("reader", None, [])
+
+
+def test_an_answer_names_the_model_only_when_it_read_that_question(
+    seeded_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once the model has read one question, a quotation answered later (the speaker check decides it) must not
+    name the model: the chat would say it was double-checked."""
+    model = ScriptedModel("about 30 countries [1]")
+    assistant = reading_assistant(seeded_dir, model, monkeypatch)
+    assert assistant.ask(COUNT_QUESTION).model == "scripted"
+    quote = assistant.ask("What did Vučić say about Turkish industry?")
+    assert len(model.calls) == 1 and not quote.abstained
+    assert (quote.backend, quote.model) == ("reader", None)

@@ -49,3 +49,24 @@ def test_no_baseline_yet_is_not_an_error_and_a_report_loads(tmp_path: Path) -> N
     report = {"overall": {"answer_correct": 0.7}, "questions": {}}
     (tmp_path / "b.json").write_text(json.dumps(report), encoding="utf-8")
     assert load_baseline(tmp_path / "b.json") == report
+
+
+class ReaderOnly:
+    """Stands in for an Assistant whose backend is the reader; any other use means the run started."""
+
+    backend = "reader"
+
+    def __getattr__(self, name: str) -> Any:
+        raise AssertionError(f"the run started ({name}) before the baseline was checked")
+
+
+def test_a_baseline_of_another_backend_is_refused_before_the_run(tmp_path: Path) -> None:
+    """`eval --check` on the default (reader) backend against eval/baseline.json (extractive) compared unlike
+    things: refused by name, before an hour of questions."""
+    baseline = tmp_path / "baseline.json"
+    baseline.write_text(json.dumps({"meta": {"backend": "extractive"}, "overall": {}}), encoding="utf-8")
+    with pytest.raises(ValueError, match="report of the extractive backend and this run uses reader: pass --backend"):
+        evaluate(
+            cast(Any, ReaderOnly()), tmp_path / "set.jsonl", split="all", corpus_roots={}, out_dir=tmp_path,
+            baseline=baseline, tolerance=0.02, check=True, update_baseline=False,
+        )  # fmt: skip

@@ -240,6 +240,13 @@ def test_a_reader_answer_says_the_model_double_checked_it_and_an_extractive_one_
     assert "Double-checked" not in Elements(render.answer_html(answer("X [1]", [citation()]), 1)).text
 
 
+def test_a_reader_answer_the_model_did_not_read_does_not_claim_a_double_check() -> None:
+    """Quotations (the speaker check decides) and questions no sentence passes never go to the model."""
+    unread = Elements(render.answer_html(answer("X said Y. [1]", [citation()], backend="reader", model=None), 1))
+    assert "Double-checked" not in unread.text
+    assert "Not double-checked: quotations, and questions no sentence answers, are decided by the checks" in unread.text
+
+
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
