@@ -342,18 +342,7 @@ class Assistant:
     def _reader(self, backend: Backend) -> Reader | None:
         """The language model's reading, for the reader backend. The local model starts on the first question
         that needs it; any failure is LLMUnavailable, which the answerer turns into an extractive answer + note."""
-        if backend != "reader":
-            return None
-
-        def read(question: str, sentences: list[str]) -> str:
-            if not self.settings.llm_configured:
-                try:
-                    self.start_local_model()
-                except LocalModelUnavailable as exc:
-                    raise LLMUnavailable(str(exc)) from None
-            return self.llm.read(question, sentences)
-
-        return read
+        return _LazyReader(self) if backend == "reader" else None
 
     def _extractive_answer(
         self, question: str, retrieved: RetrievalResult, filters: Filters | None, reader: Reader | None = None
@@ -414,3 +403,24 @@ class Assistant:
             )
             return None
         return ExtractiveResult(checked.text, False, checked.citations, [])
+
+
+class _LazyReader:
+    """The reader backend's model, started (or found already serving) on the first question that needs it."""
+
+    def __init__(self, assistant: Assistant) -> None:
+        self.assistant = assistant
+
+    def _llm(self) -> OpenAIAnswerer:
+        if not self.assistant.settings.llm_configured:
+            try:
+                self.assistant.start_local_model()
+            except LocalModelUnavailable as exc:
+                raise LLMUnavailable(str(exc)) from None
+        return self.assistant.llm
+
+    def read(self, question: str, sentences: list[str]) -> str:
+        return self._llm().read(question, sentences)
+
+    def confirm(self, question: str, title: str, text: str) -> float:
+        return self._llm().confirm(question, title, text)

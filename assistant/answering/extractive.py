@@ -31,7 +31,7 @@ from assistant.answering.citations import ABSTAIN_TEXT, make_citation
 from assistant.answering.generative import LLMUnavailable
 from assistant.answering.nlp import parse
 from assistant.answering.question import QuestionFrame, analyze
-from assistant.answering.reader import READ_SENTENCES, Reader, holds, located, parse_reading, span_offsets
+from assistant.answering.reader import CONFIRM_AT, READ_SENTENCES, Reader, holds, located, parse_reading, span_offsets
 from assistant.answering.slots import Filler, anchor_tokens, attributed, fillers, role, specific, tie
 from assistant.answering.text import FRAME_WORDS, entity_in, word_matches
 from assistant.embedding import MiniLMEmbedding
@@ -149,7 +149,7 @@ class ExtractiveAnswerer:
         # stated" to half the answerable quote questions (accept 0.57 -> 0.36), so the speaker check decides.
         if reader is not None and frame.slot != "quote" and any(c.passed for c in candidates):
             try:
-                chosen = agree(reader, question, ranked, chosen)
+                chosen = agree(reader, question, ranked, chosen, passages)
                 asked = True
             except LLMUnavailable as exc:
                 read = False
@@ -385,13 +385,15 @@ def _closest(ranked: list[Candidate], passages: list[Passage], n: int = 3) -> li
     return out
 
 
-def agree(reader: Reader, question: str, ranked: list[Candidate], chosen: list[Candidate]) -> list[Candidate]:
+def agree(
+    reader: Reader, question: str, ranked: list[Candidate], chosen: list[Candidate], passages: list[Passage]
+) -> list[Candidate]:
     """What both readers stand behind: the extractive answer when one of its sentences holds the model's span,
-    else the checked sentence that holds it; nothing when the model finds no answer or names one no checked
-    sentence holds."""
+    else the checked sentence that holds it; nothing when the model finds no answer, names one no checked
+    sentence holds, or does not confirm on a second look that the sentence, in its place, answers (CONFIRM_AT)."""
     shown = ranked[:READ_SENTENCES]
     texts = [c.text for c in shown]
-    reading = parse_reading(reader(question, texts), len(shown))
+    reading = parse_reading(reader.read(question, texts), len(shown))
     if reading.span is None:
         return []
     # The model confirms the extractive answer: it stays whole (its second sentence passed every check too, and
@@ -400,6 +402,13 @@ def agree(reader: Reader, question: str, ranked: list[Candidate], chosen: list[C
     if not agreed:
         at = located(reading, texts)
         agreed = [shown[at]] if at is not None and shown[at].passed else []
+    if agreed:
+        # The sentence in its place: a pronoun's referent and the story's subject are in the headline and the
+        # sentences before. Near misses should fail here: "$1m" is a price, but for Parker's saxophone.
+        held = next((c for c in agreed if holds(reading.span, c.text)), agreed[0])
+        text = f"{held.before} {held.text}".strip()
+        if reader.confirm(question, passages[held.passage_index].title, text) < CONFIRM_AT:
+            return []
     for cand in agreed:
         offsets = span_offsets(reading.span, cand.text)
         if offsets:  # the model's span is the asked detail to mark

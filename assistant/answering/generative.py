@@ -7,11 +7,13 @@ extractive answer when the server fails or nothing supported survives the check.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import openai
-from openai.types.chat import ChatCompletionMessageParam
+from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
 
 from assistant.config import Settings
 from assistant.prompts import Prompts
@@ -84,40 +86,48 @@ class OpenAIAnswerer:
         """The `reader` backend's call: the answer span and its sentence number, or "not stated" (reader.py).
         A few tokens, not streamed."""
         numbered = "\n".join(f"[{i}] {s}" for i, s in enumerate(sentences, start=1))
-        try:
-            response = self.client.chat.completions.create(
-                model=self.model,
-                messages=[
-                    {"role": "system", "content": self.prompts.render("reader_system")},
-                    {
-                        "role": "user",
-                        "content": self.prompts.render("reader_user", sentences=numbered, question=question),
-                    },
-                ],
-                max_tokens=READ_TOKENS,
-                temperature=0.0,
-            )
-        except (openai.OpenAIError, httpx.HTTPError, ValueError) as exc:
-            raise LLMUnavailable(_describe(exc, self.settings.openai_base_url)) from None
+        response = self._short(self._turns("reader", sentences=numbered, question=question), max_tokens=READ_TOKENS)
         if not response.choices:
             return ""
         return response.choices[0].message.content or ""
 
+    def confirm(self, question: str, title: str, text: str) -> float:
+        """The reader backend's second look: P(yes) that `text` (under headline `title`) answers the question,
+        from the first token's top logprobs; a server that sends no logprobs gives its word, 1 or 0."""
+        response = self._short(
+            self._turns("confirm", title=title, text=text, question=question),
+            max_tokens=1,
+            logprobs=True,
+            top_logprobs=10,
+        )
+        if not response.choices:
+            return 0.0
+        choice = response.choices[0]
+        first = choice.logprobs.content[0].top_logprobs if choice.logprobs and choice.logprobs.content else []
+        return yes_share([(t.token, t.logprob) for t in first], choice.message.content or "")
+
     def condense(self, question: str, history: list[Turn]) -> str:
         transcript = "\n".join(f"{t.role}: {t.content}" for t in history[-6:])
+        prompt = self.prompts.render("condense", history=transcript, question=question)
+        response = self._short([{"role": "user", "content": prompt}], max_tokens=80)
+        text = (response.choices[0].message.content or "").strip().split("\n")[0].strip()
+        return text or question
+
+    def _turns(self, prompt: str, **fields: object) -> list[ChatCompletionMessageParam]:
+        """The `<prompt>_system` and `<prompt>_user` templates as a system and a user turn."""
+        return [
+            {"role": "system", "content": self.prompts.render(f"{prompt}_system")},
+            {"role": "user", "content": self.prompts.render(f"{prompt}_user", **fields)},
+        ]
+
+    def _short(self, messages: list[ChatCompletionMessageParam], max_tokens: int, **options: Any) -> ChatCompletion:
+        """One greedy, unstreamed completion of a few tokens; any server failure is LLMUnavailable."""
         try:
-            response = self.client.chat.completions.create(
-                model=self.model,
-                messages=[
-                    {"role": "user", "content": self.prompts.render("condense", history=transcript, question=question)}
-                ],
-                max_tokens=80,
-                temperature=0.0,
+            return self.client.chat.completions.create(
+                model=self.model, messages=messages, max_tokens=max_tokens, temperature=0.0, **options
             )
         except (openai.OpenAIError, httpx.HTTPError, ValueError) as exc:
             raise LLMUnavailable(_describe(exc, self.settings.openai_base_url)) from None
-        text = (response.choices[0].message.content or "").strip().split("\n")[0].strip()
-        return text or question
 
 
 def _describe(exc: Exception, base_url: str | None) -> str:
@@ -133,3 +143,13 @@ def _describe(exc: Exception, base_url: str | None) -> str:
     if isinstance(exc, openai.APIStatusError):
         return f"the language model at {where} answered HTTP {exc.status_code}"
     return f"the language model at {where} failed: {type(exc).__name__}"
+
+
+def yes_share(top: list[tuple[str, float]], reply: str) -> float:
+    """P(yes) / (P(yes) + P(no)) over the first token's alternatives ("Yes", " yes", "NO"...); the reply's own
+    word when the alternatives name neither."""
+    yes = sum(math.exp(lp) for token, lp in top if token.strip().lower().startswith("yes"))
+    no = sum(math.exp(lp) for token, lp in top if token.strip().lower().startswith("no"))
+    if yes + no > 0:
+        return yes / (yes + no)
+    return 1.0 if reply.strip().lower().startswith("yes") else 0.0

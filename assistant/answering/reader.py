@@ -7,16 +7,19 @@ openai backend: accept 0.65, abstain recall 0.25), and the two err on different 
 shown only when both agree: the model names the answer (a short span, copied, with the sentence number) and
 that span sits in a sentence that passed the slot checks; the extractive best sentence is kept when it holds
 the span. The model saying "not stated", or naming a span no checked sentence holds, is an abstention.
+Then a second look (one token): shown the agreed sentence in its place (headline, the sentences before), does
+the model say yes, this text answers this exact question? Below CONFIRM_AT it is an abstention too.
 
 The model sees only numbered sentences (READ_SENTENCES of them, ~350 prompt tokens), not whole passages, and
-writes a few tokens: ~4 s on 2 cores with a 1.5B model, against ~13 s for the openai backend's full answer.
+writes a few tokens: ~4 s on 2 cores with a 1.5B model (+~2 s for the second look), against ~13 s for the openai
+backend's full answer.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from assistant.text import fold
 
@@ -28,8 +31,22 @@ NOT_STATED = "not stated"
 # sentence when most of its words (3+ letters) are there.
 WORD_SHARE = 0.6
 
-# question, numbered sentences -> the model's raw reply ("Joe Cole [2]" or "not stated")
-Reader = Callable[[str, list[str]], str]
+# The model's second look, a yes/no: does the answer's own text (headline, the two sentences before, the sentence)
+# answer this exact question? Shown only when P(yes) >= CONFIRM_AT. Fitted on dev (ninth round, eval/README.md):
+# the yes/no sets right and wrong answers apart (AUC 0.81), where the reading's own first-token doubt did not.
+CONFIRM_AT = 0.4
+
+
+class Reader(Protocol):
+    """A language model as the reader backend uses it (OpenAIAnswerer; a scripted stand-in in tests)."""
+
+    def read(self, question: str, sentences: list[str]) -> str:
+        """question, numbered sentences -> the raw reply ("Joe Cole [2]" or "not stated")."""
+        ...
+
+    def confirm(self, question: str, title: str, text: str) -> float:
+        """P(yes): `text`, under headline `title`, answers the question."""
+        ...
 
 
 @dataclass(frozen=True)

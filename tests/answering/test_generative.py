@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from assistant import Settings
-from assistant.answering.generative import LLMUnavailable, OpenAIAnswerer
+from assistant.answering.generative import LLMUnavailable, OpenAIAnswerer, yes_share
 from assistant.prompts import Prompts
 from assistant.resources import PROMPTS_DIR
 from assistant.types import Passage, Turn
@@ -82,7 +82,7 @@ def misbehaving_server(behaviour: Behaviour) -> Iterator[str]:
         protocol_version = "HTTP/1.1"
 
         def do_POST(self) -> None:
-            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self.body = self.rfile.read(int(self.headers.get("Content-Length", 0)))  # type: ignore[attr-defined]
             behaviour(self, release)
 
         def log_message(self, format: str, *args: object) -> None:
@@ -218,3 +218,71 @@ def test_a_refused_connection_becomes_llm_unavailable() -> None:
         llm.complete("What did Erdogan say?", PASSAGES)
     with pytest.raises(LLMUnavailable, match="cannot connect"):
         llm.condense("What did he say?", [Turn(role="user", content="Who visited Belgrade?")])
+
+
+@pytest.mark.parametrize(
+    ("top", "reply", "expected"),
+    [
+        ([("Yes", -0.1), ("No", -2.4), (" yes", -5.0)], "Yes", 0.9),  # every spelling of yes counts
+        ([("no", -0.05), ("Yes", -3.0)], "no", 0.05),
+        ([("Maybe", -0.1)], "Yes", 1.0),  # no yes/no among the alternatives: the reply's own word
+        ([], "No.", 0.0),  # a server that sends no logprobs
+    ],
+)
+def test_the_second_look_is_the_share_of_yes_among_yes_and_no(
+    top: list[tuple[str, float]], reply: str, expected: float
+) -> None:
+    assert yes_share(top, reply) == pytest.approx(expected, abs=0.01)
+
+
+def completion_with_logprobs(seen: list[dict[str, object]], top: list[tuple[str, float]] | None) -> Behaviour:
+    def respond(handler: BaseHTTPRequestHandler, _release: threading.Event) -> None:
+        seen.append(json.loads(handler.body))  # type: ignore[attr-defined]
+        logprobs = (
+            {
+                "content": [
+                    {
+                        "token": top[0][0],
+                        "logprob": top[0][1],
+                        "bytes": None,
+                        "top_logprobs": [{"token": t, "logprob": lp, "bytes": None} for t, lp in top],
+                    }
+                ]
+            }
+            if top
+            else None
+        )
+        choice = {
+            "index": 0,
+            "finish_reason": "length",
+            "logprobs": logprobs,
+            "message": {"role": "assistant", "content": top[0][0] if top else "No"},
+        }
+        body = json.dumps(
+            {"id": "x", "object": "chat.completion", "created": 0, "model": "m", "choices": [choice]}
+        ).encode()
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+
+    return respond
+
+
+def test_confirm_asks_one_token_with_its_alternatives_and_reads_them() -> None:
+    seen: list[dict[str, object]] = []
+    with misbehaving_server(completion_with_logprobs(seen, [("Yes", -0.2), ("No", -1.8)])) as url:
+        p = answerer(url).confirm("How many countries?", "Baykar grows", "It sold to about 30 countries.")
+    assert p == pytest.approx(0.83, abs=0.01)
+    (request,) = seen
+    assert (request["max_tokens"], request["logprobs"], request["top_logprobs"]) == (1, True, 10)
+    user = request["messages"][1]["content"]  # type: ignore[index]
+    assert "Baykar grows\nIt sold to about 30 countries." in user and "Question: How many countries?" in user
+    with misbehaving_server(completion_with_logprobs([], None)) as url:
+        assert answerer(url).confirm("How many countries?", "t", "s") == 0.0  # no logprobs: its word, "No"
+
+
+def test_confirm_failures_become_llm_unavailable() -> None:
+    with misbehaving_server(status(500)) as url, pytest.raises(LLMUnavailable, match="HTTP 500"):
+        answerer(url).confirm("q", "t", "s")

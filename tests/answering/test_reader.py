@@ -13,7 +13,8 @@ import pytest
 from assistant import Assistant, Settings
 from assistant.answering.extractive import Candidate, agree
 from assistant.answering.generative import LLMUnavailable
-from assistant.answering.reader import Reading, holds, located, parse_reading, span_offsets
+from assistant.answering.reader import CONFIRM_AT, Reading, holds, located, parse_reading, span_offsets
+from assistant.types import Passage
 from tests.conftest import seeded_assistant, write_corpus
 
 COUNT_QUESTION = "With how many countries did Baykar sign export contracts?"
@@ -59,17 +60,23 @@ def test_the_span_is_located_in_the_cited_sentence_else_the_first_that_holds_it(
 
 
 class ScriptedModel:
-    """Stands in for OpenAIAnswerer.read: replies with `reply` (a function of the numbered sentences)."""
+    """Stands in for OpenAIAnswerer: `read` replies with `reply`; `confirm` says yes with probability `yes`."""
 
-    def __init__(self, reply: str | Exception) -> None:
+    def __init__(self, reply: str | Exception, yes: float = 0.9) -> None:
         self.reply = reply
+        self.yes = yes
         self.calls: list[tuple[str, list[str]]] = []
+        self.confirms: list[tuple[str, str, str]] = []
 
-    def __call__(self, question: str, sentences: list[str]) -> str:
+    def read(self, question: str, sentences: list[str]) -> str:
         self.calls.append((question, sentences))
         if isinstance(self.reply, Exception):
             raise self.reply
         return self.reply
+
+    def confirm(self, question: str, title: str, text: str) -> float:
+        self.confirms.append((question, title, text))
+        return self.yes
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +93,8 @@ def reading_assistant(data_dir: Path, model: ScriptedModel, monkeypatch: pytest.
         openai_base_url="http://127.0.0.1:9/v1",
         openai_model="scripted",
     )
-    monkeypatch.setattr(assistant.llm, "read", model)
+    monkeypatch.setattr(assistant.llm, "read", model.read)
+    monkeypatch.setattr(assistant.llm, "confirm", model.confirm)
     return assistant
 
 
@@ -103,6 +111,21 @@ def test_an_answer_both_readers_agree_on_is_shown_with_the_models_span_marked(
     first = answer.citations[0]
     assert first.key == "about 30 countries"
     assert first.key_start is not None and first.passage[first.key_start :].startswith("about 30 countries")
+
+
+def test_an_answer_the_second_look_does_not_confirm_is_an_abstention(
+    seeded_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    confirmed = reading_assistant(seeded_dir, ScriptedModel("about 30 countries [1]"), monkeypatch).ask(COUNT_QUESTION)
+    assert not confirmed.abstained
+    doubting = ScriptedModel("about 30 countries [1]", yes=0.2)
+    answer = reading_assistant(seeded_dir, doubting, monkeypatch).ask(COUNT_QUESTION)
+    assert answer.abstained and not answer.citations and answer.closest
+    # asked once, about the sentence in its place: its headline and the sentence(s) before it
+    ((question, title, text),) = doubting.confirms
+    assert question == COUNT_QUESTION
+    assert title == confirmed.citations[0].title
+    assert text.endswith(confirmed.citations[0].quote) and len(text) > len(confirmed.citations[0].quote)
 
 
 def test_the_model_finding_no_answer_is_an_abstention_even_where_the_checks_pass(
@@ -151,10 +174,12 @@ def test_agreement_keeps_confirms_switches_or_abstains() -> None:
     topical = candidate("Analysts said the deals, worth millions, were small.", passed=False)
     ranked = [beta, topical, gamma]
 
-    def agreed(reply: str, chosen: list[Candidate]) -> list[Candidate]:
+    passages = [Passage("c0", "deals", "", "Acme buys two rivals", "deals.txt", 0, 0, 0)]
+
+    def agreed(reply: str, chosen: list[Candidate], yes: float = 0.9) -> list[Candidate]:
         for c in ranked:
             c.read_key = None
-        return agree(ScriptedModel(reply), "How much did Acme pay for Gamma?", ranked, chosen)
+        return agree(ScriptedModel(reply, yes), "How much did Acme pay for Gamma?", ranked, chosen, passages)
 
     assert agreed("$5m [1]", [beta]) == [beta]  # confirmed
     assert beta.read_key is not None and beta.read_key.text == "$5m"
@@ -166,6 +191,8 @@ def test_agreement_keeps_confirms_switches_or_abstains() -> None:
     assert agreed("millions [2]", [beta]) == []  # only an unchecked sentence holds it
     assert agreed("Delta Corp [1]", [beta]) == []  # in no sentence
     assert agreed("not stated", [beta]) == []
+    assert agreed("$9m [3]", [beta], yes=CONFIRM_AT - 0.01) == []  # the second look does not confirm it
+    assert agreed("$9m [3]", [beta], yes=CONFIRM_AT) == [gamma]
 
 
 def test_a_confirmed_two_sentence_answer_stays_whole(deals_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:

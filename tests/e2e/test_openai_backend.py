@@ -146,9 +146,12 @@ def test_the_reader_backend_asks_the_real_server_and_shows_only_a_checked_senten
     extractive = Assistant(seeded_settings).ask(ASK_QUESTION)
     before = llm_server.requests_logged(COMPLETIONS, 200)
     answer = assistant.ask(ASK_QUESTION)
-    assert llm_server.requests_logged(COMPLETIONS, 200) - before == 1  # one short reading, not an answer
+    # one short reading, not an answer; a second one-token look when the reading named a checked sentence's span
+    asked = llm_server.requests_logged(COMPLETIONS, 200) - before
+    assert asked in (1, 2)
     assert (answer.backend, answer.model, answer.notes) == ("reader", llm_server.model, [])
     if not answer.abstained:  # whatever the tiny model named, only a sentence that passed the checks is shown
+        assert asked == 2
         assert len(answer.citations) == 1 and answer.citations[0].path == extractive.citations[0].path
         assert COUNT.search(answer.citations[0].quote), "a count question got a sentence with no count"
         assert_citations_hold(
@@ -160,6 +163,17 @@ def test_the_reader_backend_asks_the_real_server_and_shows_only_a_checked_senten
                 )
             },
         )
+
+
+def test_the_second_look_reads_yes_and_no_from_the_real_servers_logprobs(
+    llm_server: LlamaServer, seeded_settings: Settings
+) -> None:
+    llm = Assistant(
+        seeded_settings, backend="reader", openai_base_url=llm_server.base_url, openai_model=llm_server.model
+    ).llm
+    p = llm.confirm(ASK_QUESTION, "Turkey and Serbia", "Baykar signed export contracts with about 30 countries.")
+    # a share of two alternatives' probabilities: strictly between 0 and 1 only if the server sent logprobs
+    assert 0.0 < p < 1.0
 
 
 def test_the_reader_backend_serves_a_gguf_itself_when_no_server_is_configured(seeded_settings: Settings) -> None:

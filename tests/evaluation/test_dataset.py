@@ -229,9 +229,17 @@ def test_test_split_is_frozen():
     items = load_eval_set(REPO_ROOT / "eval" / "sets" / "news_qa.jsonl")
     # one line per freeze: "<sha256>  q001-q439"; a later freeze adds items, never changes earlier ones
     freezes = [line.split() for line in (REPO_ROOT / "eval" / "sets" / "news_qa.test.sha256").read_text().splitlines()]
-    assert [ids for _, ids in freezes] == ["q001-q439", "q001-q539", "q001-q639", "q001-q739", "q001-q839", "q001-q939"]
+    assert [ids for _, ids in freezes] == [
+        "q001-q439",
+        "q001-q539",
+        "q001-q639",
+        "q001-q739",
+        "q001-q839",
+        "q001-q939",
+        "q001-q1039",
+    ]
     for digest, ids in freezes:
         first, last = (int(i[1:]) for i in ids.split("-"))
         assert split_digest([i for i in items if first <= int(i.id[1:]) <= last], "test") == digest, ids
     assert split_digest(items, "test") == freezes[-1][0]  # nothing past the last freeze is in test
-    assert sum(i.split == "test" for i in items) == 366
+    assert sum(i.split == "test" for i in items) == 404
