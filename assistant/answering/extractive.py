@@ -398,17 +398,19 @@ def agree(
         return []
     # The model confirms the extractive answer: it stays whole (its second sentence passed every check too, and
     # often answers a second part of the question: dropping it lost 5 of 45 dev multi-article answers).
-    agreed = chosen if any(holds(reading.span, c.text) for c in chosen) else []
-    if not agreed:
+    held = next((c for c in chosen if holds(reading.span, c.text)), None)
+    agreed = chosen
+    if held is None:  # else the checked sentence that holds the span, alone
         at = located(reading, texts)
-        agreed = [shown[at]] if at is not None and shown[at].passed else []
-    if agreed:
-        # The sentence in its place: a pronoun's referent and the story's subject are in the headline and the
-        # sentences before. Near misses should fail here: "$1m" is a price, but for Parker's saxophone.
-        held = next((c for c in agreed if holds(reading.span, c.text)), agreed[0])
-        text = f"{held.before} {held.text}".strip()
-        if reader.confirm(question, passages[held.passage_index].title, text) < CONFIRM_AT:
+        if at is None or not shown[at].passed:
             return []
+        held = shown[at]
+        agreed = [held]
+    # The sentence in its place: a pronoun's referent and the story's subject are in the headline and the
+    # sentences before. Near misses should fail here: "$1m" is a price, but for Parker's saxophone.
+    text = f"{held.before} {held.text}".strip()
+    if reader.confirm(question, passages[held.passage_index].title, text) < CONFIRM_AT:
+        return []
     for cand in agreed:
         offsets = span_offsets(reading.span, cand.text)
         if offsets:  # the model's span is the asked detail to mark

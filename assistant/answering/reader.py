@@ -11,7 +11,7 @@ Then a second look (one token): shown the agreed sentence in its place (headline
 the model say yes, this text answers this exact question? Below CONFIRM_AT it is an abstention too.
 
 The model sees only numbered sentences (READ_SENTENCES of them, ~350 prompt tokens), not whole passages, and
-writes a few tokens: ~4 s on 2 cores with a 1.5B model (+~2 s for the second look), against ~13 s for the openai
+writes a few tokens: ~4 s on 2 cores with a 1.5B model (+~3 s for the second look), against ~13 s for the openai
 backend's full answer.
 """
 
