@@ -36,6 +36,7 @@ from assistant.answering.reader import (
     READ_SENTENCES,
     RESCUE_AT,
     Reader,
+    Reading,
     holds,
     located,
     parse_reading,
@@ -399,20 +400,18 @@ def agree(
     reader: Reader, question: str, ranked: list[Candidate], chosen: list[Candidate], passages: list[Passage]
 ) -> list[Candidate]:
     """What both readers stand behind: the extractive answer when one of its sentences holds the model's span,
-    else the checked sentence that holds it; nothing when the model finds no answer, names one no checked
+    else the shown sentence that holds it; nothing when the model finds no answer, names one no shown
     sentence holds, or does not confirm on a second look that the sentence, in its place, answers (CONFIRM_AT;
     RESCUE_AT for a sentence the slot checks rejected)."""
-    shown = ranked[:READ_SENTENCES]
-    texts = [c.text for c in shown]
-    reading = parse_reading(reader.read(question, texts), len(shown))
+    shown, reading = _read(reader, question, ranked)
     if reading.span is None:
         return []
     # The model confirms the extractive answer: it stays whole (its second sentence passed every check too, and
     # often answers a second part of the question: dropping it lost 5 of 45 dev multi-article answers).
     held = next((c for c in chosen if holds(reading.span, c.text)), None)
     agreed = chosen
-    if held is None:  # else the checked sentence that holds the span, alone
-        at = located(reading, texts)
+    if held is None:  # else the shown sentence that holds the span, alone
+        at = located(reading, [c.text for c in shown])
         if at is None:
             return []
         held = shown[at]
@@ -431,14 +430,19 @@ def agree(
     return agreed
 
 
+def _read(reader: Reader, question: str, ranked: list[Candidate]) -> tuple[list[Candidate], Reading]:
+    """The model's reading of the best-ranked sentences, and those sentences."""
+    shown = ranked[:READ_SENTENCES]
+    return shown, parse_reading(reader.read(question, [c.text for c in shown]), len(shown))
+
+
 def pick_quote(reader: Reader, question: str, ranked: list[Candidate], chosen: list[Candidate]) -> list[Candidate]:
     """ "What did X say about Y": the model picks which of the best sentences is the quotation (the speaker check
     picks a sentence by the speaker, often about something else, or misses "..., he said."). Its "not stated" is
     not an abstention here: on dev it said so to 35 of 81 quote questions, half of them answerable (the span it is
     asked for is short; a quotation is a sentence), so the extractive answer stands."""
-    shown = ranked[:READ_SENTENCES]
-    texts = [c.text for c in shown]
-    at = located(parse_reading(reader.read(question, texts), len(shown)), texts)
+    shown, reading = _read(reader, question, ranked)
+    at = located(reading, [c.text for c in shown])
     if at is None or any(c is shown[at] for c in chosen):
         return chosen
     return [shown[at]]
