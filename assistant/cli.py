@@ -345,6 +345,13 @@ def evaluate(
     check: Annotated[bool, typer.Option(help="Exit 1 if a headline metric fell below the baseline.")] = False,
     tolerance: Annotated[float, typer.Option(help="Allowed absolute drop per headline metric.")] = 0.02,
     update_baseline: Annotated[bool, typer.Option(help="Write this run as the new baseline.")] = False,
+    sample: Annotated[
+        float,
+        typer.Option(
+            help="Ask only this fraction of the questions, drawn by a hash of their ids (stable as the set grows); "
+            "--check compares against the baseline's same questions.",
+        ),
+    ] = 1.0,
     from_feedback: Annotated[
         bool,
         typer.Option(
@@ -380,8 +387,8 @@ def evaluate(
     try:
         outcome = run_evaluation(
             assistant, eval_set, split=split, corpus_roots=roots, out_dir=out_dir, baseline=baseline,
-            tolerance=tolerance, check=check, update_baseline=update_baseline, progress_factory=RichProgress,
-            on_ingested=lambda line: err.print(line, highlight=False),
+            tolerance=tolerance, check=check, update_baseline=update_baseline, sample=sample,
+            progress_factory=RichProgress, on_ingested=lambda line: err.print(line, highlight=False),
         )  # fmt: skip
     except (FileNotFoundError, ValueError) as exc:
         err.print(f"[red]error:[/] {escape(str(exc))}")

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.config import Settings
-from assistant.evaluation.metrics import HEADLINE, QuestionResult, aggregate
+from assistant.evaluation.metrics import HEADLINE, CitedPassage, QuestionResult, aggregate
 
 
 def summarise(results: list[QuestionResult]) -> dict[str, Any]:
@@ -71,6 +71,18 @@ def build_report(results: list[QuestionResult], meta: dict[str, Any]) -> dict[st
         **summarise(results),
         "questions": {r.id: {**asdict(r), "ok": r.outcome_ok} for r in results},
     }
+
+
+def restrict(report: dict[str, Any], ids: set[str]) -> dict[str, Any]:
+    """The report as if it had asked only the questions in `ids`: a sampled run compares against its baseline's
+    same questions, its aggregates recomputed from the stored per-question results."""
+    results = [
+        QuestionResult(**{**fields, "citations": [CitedPassage(**c) for c in fields["citations"]]})
+        for qid, q in report.get("questions", {}).items()
+        if qid in ids
+        for fields in [{k: v for k, v in q.items() if k != "ok"}]
+    ]
+    return {**report, **summarise(results), "questions": {r.id: report["questions"][r.id] for r in results}}
 
 
 def diff_against(report: dict[str, Any], baseline: dict[str, Any]) -> dict[str, list[str]]:
@@ -182,7 +194,9 @@ def write_markdown(report: dict[str, Any], diff: dict[str, list[str]] | None, pl
         f"# Eval report: {meta.get('set')}",
         "",
         f"- backend: **{meta.get('backend')}**" + (f" (model `{meta['model']}`)" if meta.get("model") else ""),
-        f"- questions: {report['overall']['questions']} (split: {meta.get('split')}); corpus: {meta.get('corpus')}",
+        f"- questions: {report['overall']['questions']} (split: {meta.get('split')}"
+        + (f", a {meta['sample']:g} sample drawn by id" if meta.get("sample", 1) < 1 else "")
+        + f"); corpus: {meta.get('corpus')}",
         f"- run at {meta.get('time')} in {meta.get('seconds', 0):.0f}s",
         "",
         *([f"- test split frozen at sha256 `{meta['test_digest']}`"] if meta.get("test_digest") else []),

@@ -1,8 +1,13 @@
 from __future__ import annotations
 
-from assistant.evaluation.dataset import EvalItem
+import json
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from assistant.evaluation.dataset import EvalItem, in_sample
 from assistant.evaluation.metrics import CitedPassage, QuestionResult, aggregate, score, token_f1
-from assistant.evaluation.report import check_against, diff_against
+from assistant.evaluation.report import build_report, check_against, diff_against, restrict
 
 ITEM = EvalItem(
     id="q1", question="How much?", answer="Profits rose 76% to $1.13bn.", accept=("76%", "$1.13bn"),
@@ -61,3 +66,38 @@ def test_check_flags_drops_beyond_tolerance_and_diff_lists_changes() -> None:
     failures = check_against(report, baseline, tolerance=0.02)
     assert len(failures) == 1 and failures[0].startswith("hit@1 fell from 0.900 to 0.850")
     assert diff_against(report, baseline) == {"better": ["q2"], "worse": ["q1"], "new": ["q3"]}
+
+
+def test_a_restricted_report_is_the_report_of_its_questions_alone() -> None:
+    """A sampled gate compares against its baseline's same questions: aggregates recomputed from the stored
+    per-question results (read back from JSON, as the committed report is) equal a run of those questions."""
+    cite = CitedPassage(["bbc/business/001.txt"], "Profits jumped 76% to $1.13bn in the quarter.", "Profits jumped")
+    right = result(ITEM, "Profits rose 76% to $1.13bn.", False, [["bbc/business/001.txt"]], [cite])
+    wrong = result(EvalItem(**{**ITEM.__dict__, "id": "q3"}), "Sales fell.", False, [["bbc/x/9.txt"]], [])
+    abstained = result(NONE, "The articles don't say.", True, [], [])
+    full = json.loads(json.dumps(build_report([right, wrong, abstained], {"backend": "reader"})))
+    kept = restrict(full, {"q3", "q2", "q-unknown"})
+    alone = build_report([wrong, abstained], {"backend": "reader"})
+    assert kept["meta"] == full["meta"]
+    assert kept["overall"] == alone["overall"] and kept["by_split"] == alone["by_split"]
+    assert sorted(kept["questions"]) == ["q2", "q3"]
+    assert kept["overall"]["answer_correct"] == 0.0 and full["overall"]["answer_correct"] == 0.5
+
+
+@given(st.lists(st.text(min_size=1, max_size=8), max_size=40), st.floats(0.01, 1.0), st.floats(0.01, 1.0))
+def test_a_smaller_sample_is_inside_a_larger_one(ids: list[str], a: float, b: float) -> None:
+    small, large = sorted((a, b))
+    assert {i for i in ids if in_sample(i, small)} <= {i for i in ids if in_sample(i, large)}
+    assert all(in_sample(i, 1.0) for i in ids)
+
+
+def test_a_sample_draws_about_its_fraction_and_refuses_a_bad_one() -> None:
+    drawn = sum(in_sample(f"q{n:03d}", 0.5) for n in range(2000))
+    assert 900 < drawn < 1100
+    for bad in (0.0, -0.5, 1.5):
+        try:
+            in_sample("q1", bad)
+        except ValueError as exc:
+            assert "a sample is a fraction in (0, 1]" in str(exc)
+        else:
+            raise AssertionError(f"{bad} was accepted")
