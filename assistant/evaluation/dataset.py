@@ -296,11 +296,16 @@ def split_digest(items: Iterable[EvalItem], split: str) -> str:
     return digest.hexdigest()
 
 
+def check_fraction(fraction: float) -> None:
+    """ValueError unless `fraction` is a sample size in (0, 1]."""
+    if not 0 < fraction <= 1:
+        raise ValueError(f"a sample is a fraction in (0, 1], not {fraction}")
+
+
 def in_sample(item_id: str, fraction: float) -> bool:
     """Whether an item belongs to a `fraction` sample of its set, drawn by a hash of its id.
 
     Why a hash, not every k-th line: a set that grows (new ids appended) keeps every earlier item's membership,
     so a sampled gate keeps comparing the same questions against its baseline."""
-    if not 0 < fraction <= 1:
-        raise ValueError(f"a sample is a fraction in (0, 1], not {fraction}")
+    check_fraction(fraction)
     return fraction == 1 or int(hashlib.sha256(item_id.encode("utf-8")).hexdigest()[:8], 16) < fraction * 2**32

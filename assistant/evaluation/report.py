@@ -76,13 +76,14 @@ def build_report(results: list[QuestionResult], meta: dict[str, Any]) -> dict[st
 def restrict(report: dict[str, Any], ids: set[str]) -> dict[str, Any]:
     """The report as if it had asked only the questions in `ids`: a sampled run compares against its baseline's
     same questions, its aggregates recomputed from the stored per-question results."""
-    results = [
-        QuestionResult(**{**fields, "citations": [CitedPassage(**c) for c in fields["citations"]]})
-        for qid, q in report.get("questions", {}).items()
-        if qid in ids
-        for fields in [{k: v for k, v in q.items() if k != "ok"}]
-    ]
+    results = [_result_from_json(q) for qid, q in report.get("questions", {}).items() if qid in ids]
     return {**report, **summarise(results), "questions": {r.id: report["questions"][r.id] for r in results}}
+
+
+def _result_from_json(question: dict[str, Any]) -> QuestionResult:
+    """A per-question entry of a report (as build_report wrote it) back as the result it was made from."""
+    fields = {k: v for k, v in question.items() if k != "ok"}  # "ok" is derived (outcome_ok)
+    return QuestionResult(**{**fields, "citations": [CitedPassage(**c) for c in fields["citations"]]})
 
 
 def diff_against(report: dict[str, Any], baseline: dict[str, Any]) -> dict[str, list[str]]:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.assistant import Assistant
-from assistant.evaluation.dataset import EvalItem, in_sample, load_eval_set, split_digest
+from assistant.evaluation.dataset import EvalItem, check_fraction, in_sample, load_eval_set, split_digest
 from assistant.evaluation.metrics import CitedPassage, QuestionResult, score
 from assistant.evaluation.report import (
     build_report,
@@ -117,7 +117,7 @@ def evaluate(
 ) -> EvalOutcome:
     """Ingest, ask every question (of a `sample` fraction, drawn by id), score, write the reports, diff and
     (optionally) check against the baseline: a sampled run against the baseline's same questions."""
-    in_sample("", sample)  # a bad fraction is refused before the long run
+    check_fraction(sample)  # refused before the long run
     if sample < 1 and update_baseline:
         raise ValueError("a sampled run cannot become the baseline: it would drop the questions outside the sample")
     old = load_baseline(baseline)  # before the long run: a bad baseline must not cost its results

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any, cast
 
 import pytest
 
-from assistant.evaluation.runner import evaluate, load_baseline
+from assistant.evaluation.dataset import in_sample
+from assistant.evaluation.metrics import QuestionResult
+from assistant.evaluation.report import build_report
+from assistant.evaluation.runner import evaluate, gate_regressions, load_baseline
 
 
 class NeverAsked:
@@ -94,11 +99,6 @@ def test_a_sampled_check_asks_only_its_questions_and_compares_the_baselines_same
     """`eval --sample 0.5 --check` end to end (CLI, real ingest, extractive backend): the run asks only the
     sampled questions; against a full baseline of the same code it passes; against a baseline whose sampled
     questions were all right, it fails, though the same baseline's whole-set numbers would pass it."""
-    import subprocess
-    import sys
-
-    from assistant.evaluation.dataset import in_sample
-
     repo = Path(__file__).resolve().parents[2]
     seed = "seeds/000_8c1e59730e0383e1.txt"
     evidence = "Vučić said that Serbia recently renewed export permits for Turkey and exported"
@@ -146,9 +146,6 @@ def test_a_sampled_check_asks_only_its_questions_and_compares_the_baselines_same
 def test_the_gate_compares_only_the_questions_both_runs_asked() -> None:
     """A set grown since its baseline (new test questions the baseline never asked) is gated on the old
     questions alone: a new question answered wrongly is no regression, an old one answered wrongly is."""
-    from assistant.evaluation.metrics import QuestionResult
-    from assistant.evaluation.report import build_report
-    from assistant.evaluation.runner import gate_regressions
 
     def run(**correct: bool) -> dict[str, Any]:
         results = [
