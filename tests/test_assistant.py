@@ -154,3 +154,20 @@ def test_the_reader_is_available_with_a_server_a_gguf_or_the_installed_parts(
     assert Assistant(Settings(data_dir=tmp_path, openai_base_url="http://127.0.0.1:9/v1")).reader_available()
     monkeypatch.setattr(facade, "qwen_parts", lambda: [])  # the reader extra installed: nothing is joined yet
     assert Assistant(Settings(data_dir=tmp_path)).reader_available()
+
+
+def test_a_comparison_is_answered_with_each_options_figure_from_its_own_article(tmp_path: Path) -> None:
+    films = {
+        "robots.txt": "Robots tops US box office\n\nThe animated film Robots took $36.5m over its opening weekend "
+        "in North America, its distributor said on Sunday. Critics had been lukewarm.",
+        "constantine.txt": "Constantine opens strongly\n\nKeanu Reeves's thriller Constantine took $30.5m over its "
+        "opening weekend in North America. The film is based on a comic book.",
+        "weather.txt": "Storms hit coast\n\nHeavy rain caused flooding in several coastal towns on Monday.",
+    }
+    assistant = Assistant(Settings(data_dir=tmp_path / "d", ingest_seeds_on_first_run=False))
+    assistant.ingest([write_corpus(tmp_path / "wire", films)])
+    answer = assistant.ask("Which film took more over its opening weekend: Robots or Constantine?")
+    assert not answer.abstained
+    assert "$36.5m" in answer.text and "$30.5m" in answer.text
+    cited = {c.path.rsplit("/", 1)[-1] for c in answer.citations}
+    assert cited == {"robots.txt", "constantine.txt"}  # each figure cited to its own article

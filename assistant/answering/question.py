@@ -409,7 +409,8 @@ class Part:
 
 
 def decompose(question: str) -> list[Part]:
-    """Split "What did A do, and how many B?" into its parts (one part when it is a single question).
+    """Split "What did A do, and how many B?" into its parts (one part when it is a single question), and a
+    comparison ("Which paid more: A or B?") into one part per option.
 
     A later part that only refers back ("and what happened to it later?") is retrieved with the first
     part's names, but answered on its own terms: the second article need not repeat them.
@@ -417,13 +418,69 @@ def decompose(question: str) -> list[Part]:
     text = " ".join(question.split()).strip()
     pieces = [p.strip(" ,;?") for p in _SPLIT.split(text) if p.strip(" ,;?")]
     if len(pieces) < 2:
-        return [Part(text)]
+        options = compared(text)
+        return [Part(q) for q in options] if options else [Part(text)]
     first_entities = find_entities(pieces[0])
-    parts = [Part(pieces[0] + "?")]
+    parts = [Part(q) for q in compared(pieces[0] + "?") or [pieces[0] + "?"]]
     for piece in pieces[1:]:
         context = ", ".join(first_entities) if not find_entities(piece) else ""
         parts.append(Part(piece[0].upper() + piece[1:] + "?", context))
     return parts
+
+
+_COMPARISON = re.compile(
+    r"^\s*(?P<stem>(?:which|who|what)\b[^:?]*?)\s*[:,]\s*(?P<a>[^?]+?),?\s+or\s+(?P<b>[^?]+?)\s*\??\s*$", re.I
+)
+_HOW = {"more": "much", "less": "little", "fewer": "many", "better": "well", "worse": "badly"}
+_DO = {"VBD": "did", "VBZ": "does", "VBP": "do"}
+_NOT_IN_PHRASE = frozenset({"ADP", "PUNCT", "DET", "PRON", "AUX", "SCONJ", "CCONJ", "ADV", "PART", "NUM"})
+
+
+def compared(question: str) -> list[str] | None:
+    """ "Which paid more to the FCC: A or B?" -> ["How much did A pay to the FCC?", "How much did B pay ...?"].
+
+    Why: a comparison needs one fact from each option's article; asked whole, it gets one topical sentence
+    (0 of 8 blind comparison questions were answered). Each option becomes a plain question with the slot the
+    comparative asks for (more -> how much, more <nouns> -> how many <nouns>, the bigger <noun> -> what <noun>,
+    faster -> how fast), answered and cited on its own; which one is bigger is left to the reader of the
+    figures (no arithmetic over extracted spans). None when the question is not such a comparison.
+    """
+    match = _COMPARISON.match(question)
+    if not match:
+        return None
+    doc = parse([match.group("stem")])[0]
+    root = next((t for t in doc if t.dep_ == "ROOT"), None)
+    comparative = next((t for t in doc if t.tag_ in ("JJR", "RBR") or t.lower_ in ("more", "fewer", "less")), None)
+    if root is None or comparative is None or comparative.i <= root.i or root.pos_ not in ("VERB", "AUX"):
+        return None
+    phrase = []  # the compared noun phrase after the comparative: "more [planned job cuts]"
+    for token in doc[comparative.i + 1 :]:
+        if token.pos_ in _NOT_IN_PHRASE:
+            break
+        phrase.append(token)
+    if not phrase:
+        how = "How " + _HOW.get(comparative.lower_, comparative.lemma_.lower())
+    elif comparative.lower_ in ("more", "fewer", "less"):
+        how = ("How many " if phrase[-1].tag_ in ("NNS", "NNPS") else "How much ") + " ".join(t.text for t in phrase)
+    else:
+        how = "What " + " ".join(t.text for t in phrase)
+    dropped = {comparative.i} | {t.i for t in phrase}
+    if comparative.i > 0 and doc[comparative.i - 1].lower_ == "the":
+        dropped.add(comparative.i - 1)
+    rest = "".join(t.text_with_ws for t in doc[root.i + 1 :] if t.i not in dropped).strip()
+    aux = " ".join(t.text for t in doc[: root.i] if t.dep_ in ("aux", "auxpass"))
+    questions = []
+    for option in (match.group("a").strip(" ,"), match.group("b").strip(" ,")):
+        if aux:
+            asked = f"{how} {aux} {option} {root.text} {rest}"
+        elif root.lemma_ == "be":
+            asked = f"{how} {root.text} {option} {rest}"
+        elif root.tag_ in _DO:
+            asked = f"{how} {_DO[root.tag_]} {option} {root.lemma_} {rest}"
+        else:
+            return None
+        questions.append(" ".join(asked.split()).rstrip(" ,") + "?")
+    return questions
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.answering.question import Bridge, Part, analyze, bridge, decompose
+from assistant.answering.question import Bridge, Part, analyze, bridge, compared, decompose
 
 
 @pytest.mark.parametrize(
@@ -67,6 +67,70 @@ def test_multi_part_questions_are_split_and_later_parts_borrow_names_for_retriev
     assert decompose("Who won the match between Chelsea and Arsenal?") == [
         Part("Who won the match between Chelsea and Arsenal?")
     ]
+
+
+@pytest.mark.parametrize(
+    ("question", "parts", "slot"),
+    [
+        (
+            "Which charged more for tickets: the Lyceum Theatre or the Old Vic?",
+            ["How much did the Lyceum Theatre charge for tickets?", "How much did the Old Vic charge for tickets?"],
+            "money",
+        ),
+        (
+            "Which striker scored more goals this season, Thierry Henry or Andriy Shevchenko?",
+            [
+                "How many goals did Thierry Henry score this season?",
+                "How many goals did Andriy Shevchenko score this season?",
+            ],
+            "count",
+        ),
+        (
+            "Which bank reported the bigger profit for 2004: Barclays or HSBC?",
+            ["What profit did Barclays report for 2004?", "What profit did HSBC report for 2004?"],
+            "money",
+        ),
+        (
+            "Who is taller, Peter Crouch or Jan Koller?",
+            ["How tall is Peter Crouch?", "How tall is Jan Koller?"],
+            "quantity",
+        ),
+        (
+            "Which was worth more: the Yukos sale or the Gazprom merger?",
+            ["How much was the Yukos sale worth?", "How much was the Gazprom merger worth?"],
+            "money",
+        ),
+    ],
+)
+def test_a_comparison_is_asked_of_each_option_with_the_slot_the_comparative_asks_for(
+    question: str, parts: list[str], slot: str
+) -> None:
+    assert compared(question) == parts
+    assert decompose(question) == [Part(p) for p in parts]
+    assert {analyze(p).slot for p in parts} == {slot}
+
+
+def test_a_comparison_inside_a_multi_part_question_is_split_too() -> None:
+    parts = decompose("Which carmaker sold more cars, Renault or Fiat, and who runs Fiat?")
+    assert [p.question for p in parts] == [
+        "How many cars did Renault sell?",
+        "How many cars did Fiat sell?",
+        "Who runs Fiat?",
+    ]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Who won the final, Chelsea or Arsenal?",  # a choice, but nothing compared
+        "Which came first: the merger or the strike?",
+        "Which film won more awards?",  # a comparative, but no options
+        "Did Tesco or Sainsbury's report more sales?",
+    ],
+)
+def test_questions_that_are_not_comparisons_of_two_options_are_left_whole(question: str) -> None:
+    assert compared(question) is None
+    assert decompose(question) == [Part(question)]
 
 
 @pytest.mark.parametrize(

@@ -288,3 +288,17 @@ def test_an_answer_names_the_model_only_when_it_read_that_question(
     unread = assistant.ask("Who won the 2022 World Cup?")
     assert len(model.calls) == 1 and unread.abstained
     assert (unread.backend, unread.model) == ("reader", None)
+
+
+def test_a_question_in_parts_is_answered_by_the_checks_alone(seeded_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Multi-part, comparison and bridge questions are not read by the model: on a blind batch it misread or
+    refused parts the checks answered (eval/README.md, thirteenth round)."""
+    question = f"{COUNT_QUESTION[:-1]}, and what did Vučić say about Turkish industry?"
+    model = ScriptedModel("about 30 countries [1]")
+    answer = reading_assistant(seeded_dir, model, monkeypatch).ask(question)
+    extractive = Assistant(Settings(data_dir=seeded_dir, ingest_seeds_on_first_run=False)).ask(question)
+    assert model.calls == [] and model.confirms == []
+    assert not answer.abstained and COUNT_SENTENCE in answer.text
+    assert answer.text == extractive.text and (answer.backend, answer.model) == ("reader", None)
+    single = reading_assistant(seeded_dir, model, monkeypatch).ask(COUNT_QUESTION)
+    assert len(model.calls) == 1 and single.model == "scripted"  # one question is still read
