@@ -11,6 +11,7 @@ spaCy's parse for the governed noun, the counted noun and the predicate lemmas.
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from dataclasses import dataclass, field
 from typing import Literal
@@ -453,17 +454,15 @@ def compared(question: str) -> list[str] | None:
     comparative = next((t for t in doc if t.tag_ in ("JJR", "RBR") or t.lower_ in ("more", "fewer", "less")), None)
     if root is None or comparative is None or comparative.i <= root.i or root.pos_ not in ("VERB", "AUX"):
         return None
-    phrase = []  # the compared noun phrase after the comparative: "more [planned job cuts]"
-    for token in doc[comparative.i + 1 :]:
-        if token.pos_ in _NOT_IN_PHRASE:
-            break
-        phrase.append(token)
+    # the compared noun phrase after the comparative: "more [planned job cuts]"
+    phrase = list(itertools.takewhile(lambda t: t.pos_ not in _NOT_IN_PHRASE, doc[comparative.i + 1 :]))
+    words = "".join(t.text_with_ws for t in phrase).strip()
     if not phrase:
         how = "How " + _HOW.get(comparative.lower_, comparative.lemma_.lower())
     elif comparative.lower_ in ("more", "fewer", "less"):
-        how = ("How many " if phrase[-1].tag_ in ("NNS", "NNPS") else "How much ") + " ".join(t.text for t in phrase)
+        how = ("How many " if phrase[-1].tag_ in ("NNS", "NNPS") else "How much ") + words
     else:
-        how = "What " + " ".join(t.text for t in phrase)
+        how = "What " + words
     dropped = {comparative.i} | {t.i for t in phrase}
     if comparative.i > 0 and doc[comparative.i - 1].lower_ == "the":
         dropped.add(comparative.i - 1)

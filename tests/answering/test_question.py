@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from assistant.answering.question import Bridge, Part, analyze, bridge, compared, decompose
 
@@ -117,6 +119,21 @@ def test_a_comparison_inside_a_multi_part_question_is_split_too() -> None:
         "How many cars did Fiat sell?",
         "Who runs Fiat?",
     ]
+
+
+OPTION = st.text(st.characters(exclude_characters="?:"), min_size=1, max_size=25).filter(
+    lambda t: t.strip(" ,") and " or " not in f" {t} " and "," not in t
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(a=OPTION, b=OPTION, stem=st.sampled_from(["Which paid more", "Who is older", "Which reported the bigger loss"]))
+def test_any_two_options_are_each_asked_about_or_the_question_is_left_whole(a: str, b: str, stem: str) -> None:
+    question = f"{stem}: {a} or {b}?"
+    parts = compared(question)
+    assert parts is None or (
+        len(parts) == 2 and all(" ".join(o.split()).strip(" ,") in p for o, p in zip((a, b), parts, strict=True))
+    )
 
 
 @pytest.mark.parametrize(
