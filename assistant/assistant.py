@@ -375,12 +375,11 @@ class Assistant:
                 outer = self.extractive.answer(outer_question, self.reading_passages(second), second.query_embedding)
                 return _by_the_checks(combine_parts([hop.inner, outer_question], [inner, outer]), reader)
             # the bridge is not in the articles: the question as asked is all there is (still a question in parts)
-            found = retrieved or self.retriever.retrieve(query or question, self.settings.top_k, filters)
-            return _by_the_checks(
-                self.extractive.answer(question, self.reading_passages(found), found.query_embedding), reader
-            )
         found = retrieved or self.retriever.retrieve(query or question, self.settings.top_k, filters)
-        return self.extractive.answer(question, self.reading_passages(found), found.query_embedding, reader)
+        passages = self.reading_passages(found)
+        if hop is None:
+            return self.extractive.answer(question, passages, found.query_embedding, reader)
+        return _by_the_checks(self.extractive.answer(question, passages, found.query_embedding), reader)
 
     def reading_passages(self, retrieved: RetrievalResult) -> list[Passage]:
         """What the extractive answerer reads: the retrieved passages and the rest of the top article(s)."""
