@@ -419,8 +419,7 @@ def decompose(question: str) -> list[Part]:
     text = " ".join(question.split()).strip()
     pieces = [p.strip(" ,;?") for p in _SPLIT.split(text) if p.strip(" ,;?")]
     if len(pieces) < 2:
-        options = compared(text)
-        return [Part(q) for q in options] if options else [Part(text)]
+        return [Part(q) for q in compared(text) or [text]]
     first_entities = find_entities(pieces[0])
     parts = [Part(q) for q in compared(pieces[0] + "?") or [pieces[0] + "?"]]
     for piece in pieces[1:]:
@@ -464,7 +463,7 @@ def compared(question: str) -> list[str] | None:
     else:
         how = "What " + words
     dropped = {comparative.i} | {t.i for t in phrase}
-    if comparative.i > 0 and doc[comparative.i - 1].lower_ == "the":
+    if doc[comparative.i - 1].lower_ == "the":  # comparative.i > root.i >= 0
         dropped.add(comparative.i - 1)
     rest = "".join(t.text_with_ws for t in doc[root.i + 1 :] if t.i not in dropped).strip()
     aux = " ".join(t.text for t in doc[: root.i] if t.dep_ in ("aux", "auxpass"))
