@@ -151,24 +151,27 @@ def test_a_span_only_an_unchecked_sentence_holds_needs_a_surer_second_look(
     assert not answer.abstained and "Azerbaijan" in answer.citations[0].quote
 
 
-@pytest.fixture(scope="module")
-def deals_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A collection holding one article with two purchases, two prices."""
-    folder = tmp_path_factory.mktemp("deals")
-    corpus = write_corpus(
-        folder / "corpus",
-        {
-            "deals.txt": "Acme buys two rivals\n\nAcme paid $5m for the software firm Beta in March, the company "
-            "said on Monday. Analysts said the deal was small. Acme later paid $9m for the chip maker Gamma, "
-            "its chief executive Jane Roe told reporters.",
-        },
-    )
+def ingested(factory: pytest.TempPathFactory, name: str, articles: dict[str, str]) -> Path:
+    """A data dir holding just these articles."""
+    folder = factory.mktemp(name)
+    corpus = write_corpus(folder / "corpus", articles)
     Assistant(Settings(data_dir=folder / "data", ingest_seeds_on_first_run=False)).ingest([corpus])
     return folder / "data"
 
 
-def candidate(text: str, passed: bool) -> Candidate:
-    return Candidate(0, 0, len(text), text, text, "", "", checks={"slot": passed})
+@pytest.fixture(scope="module")
+def deals_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A collection holding one article with two purchases, two prices."""
+    deals = (
+        "Acme buys two rivals\n\nAcme paid $5m for the software firm Beta in March, the company said on Monday. "
+        "Analysts said the deal was small. Acme later paid $9m for the chip maker Gamma, its chief executive Jane "
+        "Roe told reporters."
+    )
+    return ingested(tmp_path_factory, "deals", {"deals.txt": deals})
+
+
+def candidate(text: str, passed: bool, passage: int = 0) -> Candidate:
+    return Candidate(passage, 0, len(text), text, text, "", "", checks={"slot": passed})
 
 
 def test_agreement_keeps_confirms_switches_or_abstains() -> None:
@@ -198,6 +201,24 @@ def test_agreement_keeps_confirms_switches_or_abstains() -> None:
     assert agreed("not stated", [beta]) == []
     assert agreed("$9m [3]", [beta], yes=CONFIRM_AT - 0.01) == []  # the second look does not confirm it
     assert agreed("$9m [3]", [beta], yes=CONFIRM_AT) == [gamma]
+
+
+def test_a_second_sentence_from_another_passage_goes_when_the_model_names_the_other() -> None:
+    """Two checked sentences within the margin are shown because the checks cannot choose; when they come from
+    different passages and the model's span is in one, the other is padding (fourteenth round)."""
+    gamma = candidate("Acme later paid $9m for the chip maker Gamma.", passed=True, passage=0)
+    beta_elsewhere = candidate("Acme paid $5m for the software firm Beta in March.", passed=True, passage=1)
+    beta_same = candidate("Acme paid $5m for the software firm Beta in March.", passed=True, passage=0)
+    nine_elsewhere = candidate("The $9m Gamma deal closed in May, Acme said.", passed=True, passage=1)
+    passages = [Passage(f"c{i}", "deals", "", "Acme buys two rivals", "deals.txt", i, 0, 0) for i in (0, 1)]
+
+    def agreed(reply: str, chosen: list[Candidate]) -> list[Candidate]:
+        return agree(ScriptedModel(reply), "How much did Acme pay for Gamma?", chosen, chosen, passages)
+
+    assert agreed("$9m [1]", [gamma, beta_elsewhere]) == [gamma]
+    assert agreed("$9m [2]", [beta_elsewhere, gamma]) == [gamma]  # the model's pick, though ranked second
+    assert agreed("$9m [1]", [gamma, beta_same]) == [gamma, beta_same]  # same passage: it stays (context)
+    assert agreed("$9m [1]", [gamma, nine_elsewhere]) == [gamma, nine_elsewhere]  # both hold the span
 
 
 def test_the_model_picks_the_quotation_but_does_not_abstain_for_the_speaker_check() -> None:
@@ -302,3 +323,30 @@ def test_a_question_in_parts_is_answered_by_the_checks_alone(seeded_dir: Path, m
     assert answer.text == extractive.text and (answer.backend, answer.model) == ("reader", None)
     single = reading_assistant(seeded_dir, model, monkeypatch).ask(COUNT_QUESTION)
     assert len(model.calls) == 1 and single.model == "scripted"  # one question is still read
+
+
+@pytest.fixture(scope="module")
+def two_deals_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two articles, each with a price Acme paid: "how much did Acme pay" passes a sentence of each."""
+    return ingested(
+        tmp_path_factory,
+        "two-deals",
+        {
+            "gamma.txt": "Acme buys chip maker Gamma\n\nAcme paid $9m for the chip maker Gamma, the company said on "
+            "Monday. Gamma makes sensors for cars.",
+            "beta.txt": "Acme buys software firm Beta\n\nAcme paid $5m for the software firm Beta, the company said "
+            "in March. Beta writes billing software.",
+        },
+    )
+
+
+def test_of_two_articles_sentences_the_answer_keeps_the_one_the_model_names(
+    two_deals_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    question = "How much did Acme pay?"
+    extractive = Assistant(Settings(data_dir=two_deals_dir, ingest_seeds_on_first_run=False)).ask(question)
+    assert len({c.path for c in extractive.citations}) == 2  # the checks cannot choose between the prices
+    for reply, kept, gone in (("$9m [1]", "$9m", "$5m"), ("$5m [2]", "$5m", "$9m")):
+        answer = reading_assistant(two_deals_dir, ScriptedModel(reply), monkeypatch).ask(question)
+        assert kept in answer.text and gone not in answer.text
+        assert [c.key for c in answer.citations] == [kept] and answer.model == "scripted"
