@@ -411,8 +411,9 @@ def agree(
     # one from another passage goes: the model chose (fourteenth round: on dev 60 citations without the evidence
     # dropped for 1 answer lost; eval/README.md).
     held = next((c for c in chosen if holds(reading.span, c.text)), None)
-    agreed = [c for c in chosen if c is held or holds(reading.span, c.text) or _same_passage(c, held)]
-    if held is None:  # else the shown sentence that holds the span, alone
+    if held is not None:
+        agreed = [c for c in chosen if c.passage_index == held.passage_index or holds(reading.span, c.text)]
+    else:  # the shown sentence that holds the span, alone
         at = located(reading, [c.text for c in shown])
         if at is None:
             return []
@@ -430,10 +431,6 @@ def agree(
         if offsets:  # the model's span is the asked detail to mark
             cand.read_key = Filler(cand.text[offsets[0] : offsets[1]], *offsets, "read")
     return agreed
-
-
-def _same_passage(cand: Candidate, other: Candidate | None) -> bool:
-    return other is not None and cand.passage_index == other.passage_index
 
 
 def _read(reader: Reader, question: str, ranked: list[Candidate]) -> tuple[list[Candidate], Reading]:
