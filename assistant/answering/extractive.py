@@ -335,8 +335,8 @@ def _abbreviated(parts: list[str], article_words: set[str]) -> bool:
 
 
 def _mentioned(entity: str, article_words: set[str]) -> bool:
-    if entity.replace(",", "").replace(".", "").isdigit():
-        return fold(entity) in article_words
+    if re.fullmatch(r"[\d.,\s]+", entity):  # "4.75", "17 800" (of 17,800): words() splits at the point or comma
+        return all(group in article_words for group in re.findall(r"\d+", entity))
     parts = [fold(w) for w in words(entity)]
     if not parts:
         return True

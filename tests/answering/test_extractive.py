@@ -54,6 +54,12 @@ def test_rewrite_rules() -> None:
         ("World Cup", "The cup final was played in May.", False),  # "cup" is there, "world" is not
         ("Liberal Democrats", "The liberty of the press was debated.", False),
         ("Mobile Data Association", "Mobile data grew.", False),
+        # a number is there when each of its digit groups is (words() splits "4.75" at the point)
+        ("4.75", "Rates were held at 4.75% earlier this year.", True),
+        ("5.05", "They must be paid at least £5.05 an hour.", True),
+        ("4.7.1", "Users should upgrade to iTunes version 4.7.1.", True),
+        ("17 800", "GM is calling back 17,815 Buick Rainiers.", False),  # the question's "17,800" is not there
+        ("2022", "The 2005 final was played in May.", False),
     ],
 )
 def test_a_name_the_article_writes_short_is_mentioned(entity: str, article: str, present: bool) -> None:
