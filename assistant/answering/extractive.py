@@ -42,7 +42,16 @@ from assistant.answering.reader import (
     parse_reading,
     span_offsets,
 )
-from assistant.answering.slots import Filler, anchor_tokens, attributed, fillers, role, specific, tie
+from assistant.answering.slots import (
+    Filler,
+    anchor_tokens,
+    attributed,
+    fillers,
+    rival_holder,
+    role,
+    specific,
+    tie,
+)
 from assistant.answering.text import FRAME_WORDS, entity_in, word_matches
 from assistant.embedding import MiniLMEmbedding
 from assistant.resources import RESOURCES_DIR
@@ -268,6 +277,7 @@ class ExtractiveAnswerer:
     def _check(self, frame: QuestionFrame, cand: Candidate, doc: object, article_words: set[str]) -> None:
         missing = [e for e in frame.entities if not _mentioned(e, article_words)]
         cand.checks["names"] = not missing  # a question about the 2022 World Cup is not answered by 2005
+        cand.checks["holder"] = rival_holder(frame, doc) is None  # Letwin's majority is not Howard's
         anchors = anchor_tokens(frame, doc)
         cand.features["anchor"] = float(bool(anchors))
         if frame.typed:

@@ -502,3 +502,43 @@ def slot_check_for(frame: QuestionFrame) -> Callable[[str, Passage], bool] | Non
         return any(fold(f.text) in source for f in fillers(frame, parse([sentence])[0]))
 
     return check
+
+
+# A sentence that opens on a pronoun or a description may be about the question's person without naming them.
+_ASKS_WHO = re.compile(r"^\W*(?:\w+\W+){0,3}?(?:who|whom|whose|which)\b", re.I)
+_OPENS_ON_REFERENCE = re.compile(r"^\W*(he|she|they|his|her|their|the|this|that)\b", re.I)
+
+
+def rival_holder(frame: QuestionFrame, doc: Any) -> str | None:
+    """The other person a sentence is about, when the question asks a detail of a named person the sentence does
+    not name: "What was Oliver Letwin's majority?" is not answered by "Michael Howard won the seat with a majority
+    of 5,907" (a near miss of the "wrong entity" kind: the asked detail is given, but of someone else).
+
+    Only for details of a person (who the person is, the asked slot, is a filler, not a rival), and only when the
+    other person is the sentence's grammatical subject, so a name the sentence merely mentions does not count.
+    """
+    if frame.slot in ("person", "agent", "org", "quote") or _ASKS_WHO.match(frame.text):
+        return None  # "Which Ulster forward ...?" may ask for a person the question analysis did not type
+    if _REPORTING_WORD.search(frame.text):
+        return None
+    people = [e.text for e in parse([frame.text])[0].ents if e.label_ == "PERSON"]
+    sentence_words = {fold(w) for w in words(doc.text)}
+    if not people or any(entity_in(p, sentence_words) for p in people) or _OPENS_ON_REFERENCE.match(doc.text):
+        return None
+    question_words = {fold(w) for w in words(frame.text)}
+    subject_tokens = {
+        t.i
+        for root in doc
+        if root.dep_ == "ROOT"
+        for c in root.children
+        if c.dep_ in ("nsubj", "nsubjpass")
+        for t in c.subtree
+    }
+    for ent in doc.ents:
+        if (
+            ent.label_ == "PERSON"
+            and ent.start in subject_tokens
+            and not {fold(w) for w in words(ent.text)} & question_words
+        ):
+            return str(ent.text)
+    return None

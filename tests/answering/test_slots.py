@@ -6,7 +6,7 @@ import pytest
 
 from assistant.answering.nlp import parse
 from assistant.answering.question import analyze
-from assistant.answering.slots import anchor_tokens, attributed, fillers, slot_check_for, tie
+from assistant.answering.slots import anchor_tokens, attributed, fillers, rival_holder, slot_check_for, tie
 from assistant.types import Passage
 
 
@@ -136,3 +136,35 @@ def test_generated_sentences_get_the_same_slot_check() -> None:
     assert check("It sold for £100,000 [1].", passage)
     assert not check("It sold at an auction in London [1].", passage)
     assert slot_check_for(analyze("Why did the sale collapse?")) is None
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "rival"),
+    [
+        # the asked detail, given of someone else: a near miss
+        (
+            "What was John Smith's majority in 2001?",
+            "In 2001, Peter Brown won the seat with a majority of 5,907.",
+            "Peter Brown",
+        ),
+        (
+            "How many goals did Mary Jones score?",
+            "Sarah Evans ends her career with 158 goals in 276 games.",
+            "Sarah Evans",
+        ),
+        # the question's person named, or referred to, or the asked slot is a person: no rival
+        ("What was John Smith's majority in 2001?", "John Smith won by 3,000 votes, Peter Brown said.", None),
+        ("How many goals did Mary Jones score?", "She ends her career with 158 goals, Sarah Evans said.", None),
+        ("Who replaced John Smith as chairman?", "Peter Brown will take over as chairman in May.", None),
+        # the other person is not what the sentence is about
+        ("How much did John Smith pay for the house?", "The house, built by Peter Brown, sold for £2m.", None),
+        # the question asks what was reported: the reporter is not a rival
+        (
+            "When, according to the minister, did John Smith resign?",
+            "Minister Peter Brown said he resigned in May.",
+            None,
+        ),
+    ],
+)
+def test_a_detail_of_another_person_is_a_rival_holder(question: str, sentence: str, rival: str | None) -> None:
+    assert rival_holder(analyze(question), parse([sentence])[0]) == rival
