@@ -504,8 +504,9 @@ def slot_check_for(frame: QuestionFrame) -> Callable[[str, Passage], bool] | Non
     return check
 
 
-# A sentence that opens on a pronoun or a description may be about the question's person without naming them.
+# "Who/which ..." within the question's first four words: it may ask for a person ("In which year" is left out too).
 _ASKS_WHO = re.compile(r"^\W*(?:\w+\W+){0,3}?(?:who|whom|whose|which)\b", re.I)
+# A sentence that opens on a pronoun or a description may be about the question's person without naming them.
 _OPENS_ON_REFERENCE = re.compile(r"^\W*(he|she|they|his|her|their|the|this|that)\b", re.I)
 
 
