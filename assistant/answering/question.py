@@ -184,6 +184,7 @@ class QuestionFrame:
     asked_noun: str | None = None  # "which player": "player" (a filler next to it in the text is a good sign)
     speaker: str | None = None  # "what did X say": X
     subject: str | None = None  # the name the question is about: its grammatical subject ("How much did *Nike* pay?")
+    people: tuple[str, ...] = ()  # the persons the question names (spaCy's PERSON entities)
     # the folded words of the question: a filler is new when it is not among them
     words: frozenset[str] = field(default_factory=frozenset)
 
@@ -386,6 +387,7 @@ def analyze(question: str) -> QuestionFrame:
         asked_noun=asked_noun,
         speaker=speaker,
         subject=subject,
+        people=tuple(e.text for e in doc.ents if e.label_ == "PERSON"),
         words=frozenset(fold(t.text) for t in doc if not t.is_punct),
     )
 

@@ -520,11 +520,10 @@ def rival_holder(frame: QuestionFrame, doc: Any) -> str | None:
     """
     if frame.slot in ("person", "agent", "org", "quote") or _ASKS_WHO.match(frame.text):
         return None  # "Which Ulster forward ...?" may ask for a person the question analysis did not type
-    if _REPORTING_WORD.search(frame.text):
+    if not frame.people or _REPORTING_WORD.search(frame.text):
         return None
-    people = [e.text for e in parse([frame.text])[0].ents if e.label_ == "PERSON"]
     sentence_words = {fold(w) for w in words(doc.text)}
-    if not people or any(entity_in(p, sentence_words) for p in people) or _OPENS_ON_REFERENCE.match(doc.text):
+    if any(entity_in(p, sentence_words) for p in frame.people) or _OPENS_ON_REFERENCE.match(doc.text):
         return None
     question_words = {fold(w) for w in words(frame.text)}
     subject_tokens = {
