@@ -351,7 +351,13 @@ class Assistant:
         parts = decompose(question)
         if len(parts) == 1:
             return self._answer_part(question, filters, reader, retrieved)
-        results = [self._answer_part(part.question, filters, None, query=part.query) for part in parts]
+        results: list[ExtractiveResult] = []
+        for part in parts:
+            entity = key_filler(results[0]) if part.of_first and results else None
+            if entity is not None:  # "..., and who is that network's chief?" asked of the network the first part named
+                results.append(self._answer_part(part.of_first.format(entity), filters, None))
+            else:
+                results.append(self._answer_part(part.question, filters, None, query=part.query))
         return _by_the_checks(combine_parts([p.question for p in parts], results), reader)
 
     def _answer_part(

@@ -156,18 +156,65 @@ def test_the_reader_is_available_with_a_server_a_gguf_or_the_installed_parts(
     assert Assistant(Settings(data_dir=tmp_path)).reader_available()
 
 
-def test_a_comparison_is_answered_with_each_options_figure_from_its_own_article(tmp_path: Path) -> None:
-    films = {
-        "robots.txt": "Robots tops US box office\n\nThe animated film Robots took $36.5m over its opening weekend "
-        "in North America, its distributor said on Sunday. Critics had been lukewarm.",
-        "constantine.txt": "Constantine opens strongly\n\nKeanu Reeves's thriller Constantine took $30.5m over its "
-        "opening weekend in North America. The film is based on a comic book.",
-        "weather.txt": "Storms hit coast\n\nHeavy rain caused flooding in several coastal towns on Monday.",
-    }
+WEATHER = "Storms hit coast\n\nHeavy rain caused flooding in several coastal towns on Monday."
+
+
+def ask_over(tmp_path: Path, stories: dict[str, str], question: str) -> tuple[Answer, set[str]]:
+    """Ask over a small corpus of `stories` (plus an unrelated one): the answer and the file names it cites."""
     assistant = Assistant(Settings(data_dir=tmp_path / "d", ingest_seeds_on_first_run=False))
-    assistant.ingest([write_corpus(tmp_path / "wire", films)])
-    answer = assistant.ask("Which film took more over its opening weekend: Robots or Constantine?")
+    assistant.ingest([write_corpus(tmp_path / "wire", {**stories, "weather.txt": WEATHER})])
+    answer = assistant.ask(question)
+    return answer, {c.path.rsplit("/", 1)[-1] for c in answer.citations}
+
+
+@pytest.mark.parametrize(
+    ("stories", "question", "expected", "cited"),
+    [
+        pytest.param(  # a comparison: each figure cited to its own article
+            {
+                "robots.txt": "Robots tops US box office\n\nThe animated film Robots took $36.5m over its opening "
+                "weekend in North America, its distributor said on Sunday. Critics had been lukewarm.",
+                "constantine.txt": "Constantine opens strongly\n\nKeanu Reeves's thriller Constantine took $30.5m over "
+                "its opening weekend in North America. The film is based on a comic book.",
+            },
+            "Which film took more over its opening weekend: Robots or Constantine?",
+            ["$36.5m", "$30.5m"],
+            {"robots.txt", "constantine.txt"},
+            id="comparison",
+        ),
+        pytest.param(  # a later part asked of the first part's answer: the second article never names the show
+            {
+                "show.txt": "Branson show renewed\n\nThe US network Fox airs Richard Branson's reality show The "
+                "Rebel Billionaire, which has been renewed for a second series.",
+                "fox.txt": "Fox profits rise\n\nFox chief executive Peter Chernin said profits rose 12% in the "
+                "quarter. Advertising revenue was strong.",
+            },
+            "Which US network airs The Rebel Billionaire, and who is that network's chief executive?",
+            ["Fox", "Peter Chernin"],
+            {"show.txt", "fox.txt"},
+            id="part-pointing-back",
+        ),
+        pytest.param(  # a statement names the subject, the question points back to it
+            {
+                "suit.txt": "Yukos sues four firms\n\nYukos sued four companies for $20bn, among them the state oil "
+                "firm Rosneft, over the auction of its main unit.",
+                "rosneft.txt": "Rosneft boss speaks\n\nRosneft is run by chief executive Sergei Bogdanchikov, who "
+                "said the firm would honour its debts.",
+            },
+            "Yukos sued a state oil firm over the auction. Who runs that firm?",
+            ["Bogdanchikov"],
+            {"rosneft.txt"},
+            id="two-sentence-bridge",
+        ),
+    ],
+)
+def test_a_question_in_parts_is_answered_part_by_part_from_each_parts_article(
+    tmp_path: Path, stories: dict[str, str], question: str, expected: list[str], cited: set[str]
+) -> None:
+    assistant = Assistant(Settings(data_dir=tmp_path / "d", ingest_seeds_on_first_run=False))
+    weather = "Storms hit coast\n\nHeavy rain caused flooding in several coastal towns on Monday."
+    assistant.ingest([write_corpus(tmp_path / "wire", {**stories, "weather.txt": weather})])
+    answer = assistant.ask(question)
     assert not answer.abstained
-    assert "$36.5m" in answer.text and "$30.5m" in answer.text
-    cited = {c.path.rsplit("/", 1)[-1] for c in answer.citations}
-    assert cited == {"robots.txt", "constantine.txt"}  # each figure cited to its own article
+    assert all(text in answer.text for text in expected), answer.text
+    assert cited <= {c.path.rsplit("/", 1)[-1] for c in answer.citations}

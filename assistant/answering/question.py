@@ -14,7 +14,7 @@ import functools
 import itertools
 import re
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -299,9 +299,9 @@ _WH_WORDS = frozenset({"who", "what", "which", "whom", "whose"})
 _NAMING = re.compile(r"^\s*(?:what|which)\b.*\b(?:is|was|are|were|be|been)\b.*\bcalled\W*$")
 
 
-def _subject(doc: object, entities: list[str]) -> str | None:
+def _subject(doc: Any, entities: list[str]) -> str | None:
     """The entity in the question's subject (or the subject's possessor: "Coltrane's saxophone")."""
-    for tok in doc:  # type: ignore[attr-defined]
+    for tok in doc:
         subtree = list(tok.subtree)
         if tok.dep_ in ("nsubj", "nsubjpass") and not any(t.lower_ in _WH_WORDS for t in subtree):
             # "Which Conservative candidate condemned X?": the subject is the asked one, not a name it holds
@@ -405,6 +405,9 @@ class Part:
 
     question: str
     context: str = ""
+    # "Which network airs X, and who is that network's chief?": the second part asked of the first part's answer
+    # ("Who is {}'s chief?"), when there is one
+    of_first: str = ""
 
     @property
     def query(self) -> str:
@@ -416,26 +419,95 @@ def decompose(question: str) -> list[Part]:
     comparison ("Which paid more: A or B?") into one part per option.
 
     A later part that only refers back ("and what happened to it later?") is retrieved with the first
-    part's names, but answered on its own terms: the second article need not repeat them.
+    part's names, but answered on its own terms: the second article need not repeat them. A later part that is
+    a bare clause ("What was the score when A won, and when B lost?") is asked with the first part's stem;
+    one that re-asks a comparison already split ("..., and what did each earn?") adds nothing and is dropped.
     """
     text = " ".join(question.split()).strip()
     pieces = [p.strip(" ,;?") for p in _SPLIT.split(text) if p.strip(" ,;?")]
     if len(pieces) < 2:
         return [Part(q) for q in compared(text) or [text]]
     first_entities = find_entities(pieces[0])
-    parts = [Part(q) for q in compared(pieces[0] + "?") or [pieces[0] + "?"]]
+    options = compared(pieces[0] + "?")
+    parts = [Part(q) for q in options or [pieces[0] + "?"]]
     for piece in pieces[1:]:
+        if options and _RE_ASKS_EACH.search(piece):
+            continue
+        piece = _with_stem(piece, pieces[0])
         context = ", ".join(first_entities) if not find_entities(piece) else ""
-        parts.append(Part(piece[0].upper() + piece[1:] + "?", context))
+        of_first = "" if options else _points_to_first(piece[0].upper() + piece[1:] + "?", pieces[0])
+        parts.append(Part(piece[0].upper() + piece[1:] + "?", context, of_first))
     return parts
 
 
-_COMPARISON = re.compile(
-    r"^\s*(?P<stem>(?:which|who|what)\b[^:?]*?)\s*[:,]\s*(?P<a>[^?]+?),?\s+or\s+(?P<b>[^?]+?)\s*\??\s*$", re.I
+def _points_to_first(piece: str, first: str) -> str:
+    """ "Who is that network's chief executive?" after "Which US network airs X" -> "Who is {}'s chief executive?":
+    the part points back ("that"/"this" + the noun) to what the first part asks for ("which network", or "who"
+    for a person). "" when it does not."""
+    first_doc = parse([first])[0]
+    asked: set[str] = set()
+    if first_doc[0].lower_ in ("which", "what"):  # the words after it, not its parse head: "Which US network airs"
+        asked = {t.lemma_.lower() for t in first_doc[1:4]}  # tags "airs" a noun and "network" its modifier
+    elif first_doc[0].lower_ in ("who", "whom", "whose"):
+        asked = {"person"}
+    for pointer in parse([piece])[0]:
+        noun = pointer.head
+        if pointer.dep_ != "det" or pointer.lower_ not in ("that", "this") or noun.pos_ != "NOUN":
+            continue
+        lemma = noun.lemma_.lower()
+        if lemma in asked or ("person" in asked and _bridge_slot(lemma) == "person"):
+            outer = piece[: pointer.idx] + "{}" + piece[noun.idx + len(noun.text) :]
+            return outer if _asks_more(outer) else ""
+    return ""
+
+
+_RE_ASKS_EACH = re.compile(r"\b(each|both|either|the two)\b", re.I)
+_CLAUSE_START = re.compile(
+    r"^(?P<word>when|where|after|before|while)\s+(?!(?:did|does|do|was|were|is|are|will|would|has|had|have|can|could)\b)",
+    re.I,
 )
-_HOW = {"more": "much", "less": "little", "fewer": "many", "better": "well", "worse": "badly"}
+
+
+def _with_stem(piece: str, first: str) -> str:
+    """ "when he lost to Gonzalez" after "What were the scores when Ginepri beat Young" -> "What were the scores
+    when he lost to Gonzalez": a clause, not a question (no auxiliary after its wh-word), asks what the first
+    part asked. Left as it is when the first part has no such clause to stand beside."""
+    clause = _CLAUSE_START.match(piece)
+    if clause is None:
+        return piece
+    at = re.search(rf"\s{clause.group('word')}\s", first, re.I)
+    return f"{first[: at.start()]} {piece}" if at else piece
+
+
+_COMPARISON = re.compile(
+    r"^\s*(?P<lead>[^:?,]+,\s+)?(?P<stem>(?:which|who|what)\b[^:?]*?)\s*[:,]\s*(?P<a>[^?]+?),?\s+or\s+(?P<b>[^?]+?)\s*\??\s*$",
+    re.I,
+)
+_HOW = {
+    "more": "much",
+    "less": "little",
+    "fewer": "many",
+    "better": "well",
+    "worse": "badly",
+    "further": "far",
+    "farther": "far",
+}
+# "Which came first: A or B?" asks when each happened
+_ORDER_WORDS = frozenset({"first", "earlier", "sooner", "later", "last"})
+_HAPPEN = frozenset({"come", "happen", "occur"})
 _DO = {"VBD": "did", "VBZ": "does", "VBP": "do"}
 _NOT_IN_PHRASE = frozenset({"ADP", "PUNCT", "DET", "PRON", "AUX", "SCONJ", "CCONJ", "ADV", "PART", "NUM"})
+_POSSESSIVE_ONLY = re.compile(r"^[\w .&-]+['’]s?$")
+
+
+def _positive(comparative: str) -> str:
+    """ "higher" -> "high", "bigger" -> "big", "earlier" -> "early": spaCy lemmatises adjectives (JJR) but
+    not adverbs (RBR: "ranked higher")."""
+    if comparative.endswith("ier"):
+        return comparative[:-3] + "y"
+    if len(comparative) > 4 and comparative[-3] == comparative[-4] and comparative[-3] not in "aeiouls":
+        return comparative[:-3]
+    return comparative[:-2] if comparative.endswith("er") else comparative
 
 
 def compared(question: str) -> list[str] | None:
@@ -444,22 +516,32 @@ def compared(question: str) -> list[str] | None:
     Why: a comparison needs one fact from each option's article; asked whole, it gets one topical sentence
     (0 of 8 blind comparison questions were answered). Each option becomes a plain question with the slot the
     comparative asks for (more -> how much, more <nouns> -> how many <nouns>, the bigger <noun> -> what <noun>,
-    faster -> how fast), answered and cited on its own; which one is bigger is left to the reader of the
-    figures (no arithmetic over extracted spans). None when the question is not such a comparison.
+    faster -> how fast, first/earlier -> when), answered and cited on its own; which one is bigger is left to the
+    reader of the figures (no arithmetic over extracted spans). An option that is only a possessive ("Israel's")
+    or "the one ..." takes the noun the question asks about ("Which economy grew faster"). None when the question
+    is not such a comparison.
     """
     match = _COMPARISON.match(question)
     if not match:
         return None
     doc = parse([match.group("stem")])[0]
     root = next((t for t in doc if t.dep_ == "ROOT"), None)
-    comparative = next((t for t in doc if t.tag_ in ("JJR", "RBR") or t.lower_ in ("more", "fewer", "less")), None)
+    comparative = next(
+        (t for t in doc if t.tag_ in ("JJR", "RBR") or t.lower_ in ("more", "fewer", "less", "further", "farther")),
+        None,
+    )
+    if comparative is None and root is not None:  # "Which took effect first"
+        comparative = next((t for t in root.children if t.dep_ == "advmod" and t.lower_ in _ORDER_WORDS), None)
     if root is None or comparative is None or comparative.i <= root.i or root.pos_ not in ("VERB", "AUX"):
         return None
     # the compared noun phrase after the comparative: "more [planned job cuts]"
     phrase = list(itertools.takewhile(lambda t: t.pos_ not in _NOT_IN_PHRASE, doc[comparative.i + 1 :]))
     words = "".join(t.text_with_ws for t in phrase).strip()
-    if not phrase:
-        how = "How " + _HOW.get(comparative.lower_, comparative.lemma_.lower())
+    if comparative.lower_ in _ORDER_WORDS:
+        how, phrase = "When", []
+    elif not phrase:
+        lemma = comparative.lemma_.lower()
+        how = "How " + _HOW.get(comparative.lower_, _positive(lemma) if lemma == comparative.lower_ else lemma)
     elif comparative.lower_ in ("more", "fewer", "less"):
         how = ("How many " if phrase[-1].tag_ in ("NNS", "NNPS") else "How much ") + words
     else:
@@ -469,17 +551,28 @@ def compared(question: str) -> list[str] | None:
         dropped.add(comparative.i - 1)
     rest = "".join(t.text_with_ws for t in doc[root.i + 1 :] if t.i not in dropped).strip()
     aux = " ".join(t.text for t in doc[: root.i] if t.dep_ in ("aux", "auxpass"))
+    # "Which economy grew faster": the asked noun, for options that do not name it themselves
+    asked = "".join(t.text_with_ws for t in doc[1 : root.i] if t.dep_ not in ("aux", "auxpass")).strip()
+    asked = asked if doc[0].dep_ == "det" and doc[0].lower_ in ("which", "what") else ""
     questions = []
     for option in (match.group("a").strip(" ,"), match.group("b").strip(" ,")):
+        if asked and _POSSESSIVE_ONLY.match(option):
+            option = f"{option} {asked}"
+        elif asked and re.match(r"the ones?\b", option, re.I):
+            option = f"the {asked}{option[len('the one') :].removeprefix('s')}"
         if aux:
-            asked = f"{how} {aux} {option} {root.text} {rest}"
+            asked_question = f"{how} {aux} {option} {root.text} {rest}"
+        elif how == "When" and root.lemma_ in _HAPPEN:  # "When was A?", not "When did A come?"
+            asked_question = f"When was {option} {rest}"
         elif root.lemma_ == "be":
-            asked = f"{how} {root.text} {option} {rest}"
+            asked_question = f"{how} {root.text} {option} {rest}"
         elif root.tag_ in _DO:
-            asked = f"{how} {_DO[root.tag_]} {option} {root.lemma_} {rest}"
+            asked_question = f"{how} {_DO[root.tag_]} {option} {root.lemma_} {rest}"
         else:
             return None
-        questions.append(" ".join(asked.split()).rstrip(" ,") + "?")
+        if match.group("lead"):  # "At the end of 2004, which had the lower rate: ..." keeps its time frame
+            asked_question = match.group("lead") + asked_question[0].lower() + asked_question[1:]
+        questions.append(" ".join(asked_question.split()).rstrip(" ,") + "?")
     return questions
 
 
@@ -496,9 +589,11 @@ class Bridge:
 
 _WH_AND_AUX = frozenset(
     "who whom whose what which when where why how is was were are did does do has had have the a an of in on at "
-    "to for by".split()
+    "to for by name names called".split()
 )
-_RELATIVIZERS = frozenset({"that", "which", "who", "whom"})
+_BRIDGE_SLOTS = frozenset({"person", "org", "place", "name"})
+_RELATIVE_PRONOUNS = frozenset({"that", "which", "who", "whom", "whose"})
+_MAY_FOLLOW_A_CLAUSE = frozenset({"PUNCT", "VERB", "AUX", "ADP", "ADV"})
 
 
 def _bridge_slot(noun: str) -> Slot | None:
@@ -508,37 +603,131 @@ def _bridge_slot(noun: str) -> Slot | None:
     return slot
 
 
-_BRIDGE = re.compile(
-    r"\bthe (?P<mods>(?:[\w'’-]+ ){0,2}?)(?P<noun>[\w-]+) (?:that|which|who|whom) (?P<clause>[^,?;]+)", re.I
-)
+def _describes_unnamed(head: Any) -> bool:
+    """A singular common noun of a person, organisation, place or named thing that no name in its phrase already
+    gives: "the Fiat boss who ..." (a bridge), not "the group WPP", "the UK Film Council's network", "the three men"."""
+    if head.tag_ != "NN":
+        return False
+    if _bridge_slot(head.lemma_.lower()) not in _BRIDGE_SLOTS:
+        return False
+    if any(t.dep_ == "poss" or t.tag_ == "POS" for t in head.lefts):
+        return False
+    following = head.doc[head.i + 1] if head.i + 1 < len(head.doc) else None
+    return head.dep_ != "appos" and not (following is not None and following.pos_ == "PROPN")
+
+
+def _asks_more(outer: str) -> bool:
+    """ "Who is {}?" asks nothing of its own: "Who was the player who scored?" is one question, not two."""
+    return any(w.lower() not in _WH_AND_AUX for w in re.findall(r"[\w'’-]+", outer.replace("{}", " ")))
 
 
 def bridge(question: str) -> Bridge | None:
     """The bridge in a question, if it has one whose outer question still asks something of its own.
 
-    "the <noun> that/who <clause>" on a person, organisation, place or named thing. The clause runs to the
-    next comma or the question's end, or, in a "What did <subject> <verb>" question, to the main verb (the
-    first base-form verb after the relative clause's own verb).
+    Two forms, on a person, organisation, place or named thing:
+    - a noun phrase "the <noun>" with a relative clause ("the firm that bought X", "the band whose singer ...")
+      or a participle ("the player named captain");
+    - a statement that introduces it and a question that points back: "Yukos sued a state oil firm. Who runs
+      that firm?"
+    Why the parse and not a pattern: the clause ends where its subtree ends, so "How many awards did the film
+    that won X receive?" asks "Which film won X?", not "Which film won X receive?" (a pattern ran the clause
+    to the end, or found no bridge in "whose" and participle forms).
     """
-    doc = parse([question])[0]
-    for match in _BRIDGE.finditer(question):
-        noun = match.group("noun")
-        if _bridge_slot(noun.lower()) not in ("person", "org", "place", "name"):
+    text = " ".join(question.split())
+    return _pointed_back(text) or _relative_clause(text)
+
+
+def _relative_clause(text: str) -> Bridge | None:
+    doc = parse([text])[0]
+    root = next(t for t in doc if t.dep_ == "ROOT")
+    for clause in doc:
+        head = clause.head
+        participle = clause.dep_ == "acl" and clause.tag_ == "VBN"
+        if (clause.dep_ != "relcl" and not participle) or clause.i < head.i:
             continue
-        end = match.end("clause")
-        clause_tokens = [t for t in doc if match.start("clause") <= t.idx < end]
-        main_verb = next(
-            (t for t in clause_tokens[1:] if t.tag_ == "VB" and doc[t.i - 1].tag_ not in ("TO", "MD")), None
-        )
-        if main_verb is not None and re.match(
-            r"^\s*(?:\w+\s+){1,3}(did|does|do|will|would|can|could)\b", question, re.I
-        ):
-            end = main_verb.idx
-        clause = question[match.start("clause") : end].strip()
-        outer = (question[: match.start()] + "{} " + question[end:].lstrip()).replace("{} ?", "{}?").strip()
-        words_left = re.findall(r"[\w'’-]+", outer.replace("{}", " "))
-        if not [w for w in words_left if w.lower() not in _WH_AND_AUX]:
-            continue  # "Who was the player who scored?" is one question, not two
-        inner = f"Which {match.group('mods')}{noun} {clause}?"
-        return Bridge(inner, outer if outer.endswith("?") else outer + "?")
+        start = min(t.i for t in clause.subtree)
+        if start == 0:
+            continue
+        if doc[start].lower_ in _RELATIVE_PRONOUNS and doc[start - 1].pos_ == "NOUN":
+            # "the arm of the carmaker that paid": the noun next to "that", whatever the parse attached it to
+            head = doc[start - 1]
+        if not _describes_unnamed(head):
+            continue
+        first = head.left_edge
+        if first.lower_ != "the" or (first.i > 0 and doc[first.i - 1].text == ","):
+            continue  # "Solidere, the firm founded by Hariri": the firm is already named
+        opener = doc[start]
+        if doc[start - 1].text == ",":
+            continue  # "the Jesse Owens Awards, which went to Gatlin": the clause adds to a name, it does not pick one
+        if participle and opener.i != clause.i:
+            continue  # "the Booker Prize to be presented in London": not "the prize presented by X"
+        if participle and clause.right_edge.i == clause.i:
+            continue  # a bare participle ("the original film based") picks nothing out
+        if not participle and opener.lower_ not in _RELATIVE_PRONOUNS:
+            # "where", "in which": a setting (the game where X scored), not the thing's own deed; and "the man
+            # Toshack hired" parses as "the watchdog Icstis barred" does (a name, not a clause's subject)
+            continue
+        last = clause.right_edge
+        if root.i > clause.i and any(t.dep_ == "aux" and t.i < head.i for t in root.children):
+            last = doc[root.i - 1]  # "What did [the firm that bought Yukos] say": the clause ends at the main verb
+        after = doc[last.i + 1] if last.i + 1 < len(doc) else None
+        if after is not None and after.pos_ not in _MAY_FOLLOW_A_CLAUSE and after.dep_ != "ROOT":
+            continue  # the parse cut the clause short ("the singer chosen | to perform ..."): no clean bridge
+        noun_phrase = "".join(t.text_with_ws for t in doc[first.i + 1 : start]).strip()
+        rest = "".join(t.text_with_ws for t in doc[start + 1 : last.i + 1]).strip()
+        if opener.lower_ == "whose":  # "the band whose singer said X" -> "Which band's singer said X?"
+            inner = f"Which {noun_phrase}'s {rest}"
+        elif opener.lower_ in _RELATIVE_PRONOUNS:
+            inner = f"Which {noun_phrase} {rest}"
+        else:  # "the singer chosen by ..."
+            inner = f"Which {noun_phrase} was {opener.text_with_ws}{rest}"
+        outer = text[: first.idx] + "{}" + text[last.idx + len(last.text) :]
+        outer = re.sub(r"\{\}\s*([?,.;])", r"{}\1", outer.strip())
+        if _asks_more(outer):
+            return Bridge(inner.strip(" ,") + "?", outer if outer.endswith("?") else outer + "?")
+    return None
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!;])\s+(?=[A-Z\"'‘“])")
+
+
+def _pointed_back(text: str) -> Bridge | None:
+    """ "Yukos sued a state oil firm. Who runs that firm?" -> ("Yukos sued which state oil firm?", "Who runs {}?").
+
+    The question points back with "that/this <noun>"; the statement before introduces it with a determiner
+    ("a", "an", "one", "the") that becomes "which": the same noun, or else the statement's only noun of the
+    same kind ("Eriksson picked a United defender. ... that player": both people).
+    """
+    sentences = _SENTENCE_END.split(text)
+    if len(sentences) < 2:
+        return None
+    asked = parse([sentences[-1]])[0]
+    for pointer in asked:
+        noun = pointer.head
+        if pointer.dep_ != "det" or pointer.lower_ not in ("that", "this") or noun.pos_ != "NOUN":
+            continue
+        slot = _bridge_slot(noun.lemma_.lower())
+        if slot not in _BRIDGE_SLOTS:
+            continue
+        for statement in reversed(sentences[:-1]):
+            said = parse([statement])[0]
+            introduced = [
+                t
+                for t in said
+                if t.pos_ == "NOUN"
+                and t.left_edge.lower_ in ("a", "an", "one", "the")
+                and t.left_edge.dep_ in ("det", "nummod")
+            ]
+            same = [t for t in introduced if t.lemma_.lower() == noun.lemma_.lower()]
+            akin = [t for t in introduced if _bridge_slot(t.lemma_.lower()) == slot]
+            named = same[0] if same else akin[0] if len(akin) == 1 else None
+            if named is None:
+                continue
+            determiner = named.left_edge
+            inner = statement[: determiner.idx] + "which" + statement[determiner.idx + len(determiner.text) :]
+            inner = inner.strip().rstrip(".!;").strip()
+            outer = sentences[-1][: pointer.idx] + "{}" + sentences[-1][noun.idx + len(noun.text) :]
+            if not _asks_more(outer):
+                return None
+            return Bridge(inner[0].upper() + inner[1:] + "?", outer)
     return None

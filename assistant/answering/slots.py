@@ -158,7 +158,7 @@ def fillers(frame: QuestionFrame, doc: Any) -> list[Filler]:
         found = _regex_fillers(_SCORE, sentence, "SCORE")
     found = [f for f in found if _is_new(f.text, frame)]
     if slot in ("agent", "org", "person", "place") and not _REPORTING_WORD.search(frame.text):
-        found = [f for f in found if not _reporter(f, doc)]
+        found = [f for f in found if not _reporter(f, doc, frame.words)]
     if slot in ("agent", "org", "person"):
         found = [f for f in found if not _descriptor(f, doc) and not _location(f, doc)]
     elif slot == "count":
@@ -219,7 +219,7 @@ _REPORTING_WORD = re.compile(
 )
 
 
-def _reporter(filler: Filler, doc: Any) -> bool:
+def _reporter(filler: Filler, doc: Any, question_words: frozenset[str]) -> bool:
     """ "..., Downing Street said." / "according to Reuters": who reports a fact is not the fact asked for,
     unless the question is about the telling ("who announced ...")."""
     root = _span_root(filler, doc)
@@ -227,6 +227,8 @@ def _reporter(filler: Filler, doc: Any) -> bool:
         return False
     if any(c.dep_ in ("relcl", "appos", "acl") for c in root.children):
         return False  # "Maciej Sundra, who designed the interface, said": what he did is said about him
+    if any(t.pos_ in ("NOUN", "ADJ") and fold(t.text) in question_words for t in root.lefts):
+        return False  # "Fox chief executive Peter Chernin said" names him by the role asked about
     if root.dep_ == "nsubj" and root.head.lemma_.lower() in _REPORTING:
         verb = root.head
         if verb.dep_ in ("parataxis", "ccomp"):

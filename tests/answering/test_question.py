@@ -98,6 +98,31 @@ def test_multi_part_questions_are_split_and_later_parts_borrow_names_for_retriev
             "quantity",
         ),
         (
+            "Which economy grew faster in 2004: Israel's or Liberia's?",
+            ["How fast did Israel's economy grow in 2004?", "How fast did Liberia's economy grow in 2004?"],
+            "quantity",
+        ),
+        (
+            "Who was ranked higher: Baltacha after the Open, or Dokic when she withdrew?",
+            ["How high was Baltacha after the Open ranked?", "How high was Dokic when she withdrew ranked?"],
+            "quantity",
+        ),
+        (
+            "Which came first: the merger or the strike?",
+            ["When was the merger?", "When was the strike?"],
+            "date",
+        ),
+        (
+            "Which took effect first, the smoking ban or the hunting ban?",
+            ["When did the smoking ban take effect?", "When did the hunting ban take effect?"],
+            "date",
+        ),
+        (
+            "Which fee was larger: the one Lazio paid for Stam, or the one Chelsea paid for Desailly?",
+            ["How large was the fee Lazio paid for Stam?", "How large was the fee Chelsea paid for Desailly?"],
+            "quantity",
+        ),
+        (
             "Which was worth more: the Yukos sale or the Gazprom merger?",
             ["How much was the Yukos sale worth?", "How much was the Gazprom merger worth?"],
             "money",
@@ -110,6 +135,37 @@ def test_a_comparison_is_asked_of_each_option_with_the_slot_the_comparative_asks
     assert compared(question) == parts
     assert decompose(question) == [Part(p) for p in parts]
     assert {analyze(p).slot for p in parts} == {slot}
+
+
+def test_a_later_part_that_is_a_bare_clause_is_asked_with_the_first_parts_stem() -> None:
+    parts = decompose("What were the scores when Ginepri beat Young and when he lost to Gonzalez in Auckland?")
+    assert [p.question for p in parts] == [
+        "What were the scores when Ginepri beat Young?",
+        "What were the scores when he lost to Gonzalez in Auckland?",
+    ]
+    # a question of its own ("when did ...") is left as it is
+    parts = decompose("What did Ginepri say when he beat Young, and when did he lose to Gonzalez?")
+    assert parts[1].question == "When did he lose to Gonzalez?"
+
+
+def test_a_part_that_re_asks_a_split_comparison_is_dropped() -> None:
+    parts = decompose("Which carmaker made more money, Renault or Fiat, and what did each earn?")
+    assert [p.question for p in parts] == ["How much money did Renault make?", "How much money did Fiat make?"]
+
+
+def test_a_later_part_pointing_back_to_the_first_parts_answer_is_asked_of_it() -> None:
+    parts = decompose("Which US network airs The Apprentice, and who is that network's chief executive?")
+    assert parts[1] == Part("Who is that network's chief executive?", "US, Apprentice", "Who is {}'s chief executive?")
+    assert decompose("Whose goal won the final, and how old was that player?")[1].of_first == "How old was {}?"
+    # pointing back to something the first part does not ask for is not a chain
+    assert decompose("Which club signed Owen, and who is that player's agent?")[1].of_first == ""
+
+
+def test_a_comparison_keeps_a_leading_time_frame_in_each_option() -> None:
+    assert compared("At the end of 2004, which had the lower jobless rate: France or Spain?") == [
+        "At the end of 2004, what jobless rate did France have?",
+        "At the end of 2004, what jobless rate did Spain have?",
+    ]
 
 
 def test_a_comparison_inside_a_multi_part_question_is_split_too() -> None:
@@ -140,7 +196,6 @@ def test_any_two_options_are_each_asked_about_or_the_question_is_left_whole(a: s
     "question",
     [
         "Who won the final, Chelsea or Arsenal?",  # a choice, but nothing compared
-        "Which came first: the merger or the strike?",
         "Which film won more awards?",  # a comparative, but no options
         "Did Tesco or Sainsbury's report more sales?",
     ],
@@ -164,6 +219,34 @@ def test_questions_that_are_not_comparisons_of_two_options_are_left_whole(questi
             "Which man knocked Lleyton Hewitt out of the Adelaide event?",
             "Who went on to beat {}?",
         ),
+        # the clause ends where its subtree ends, not at the question's end
+        (
+            "How many awards did the film that won the Golden Bear receive?",
+            "Which film won the Golden Bear?",
+            "How many awards did {} receive?",
+        ),
+        (
+            "Which label signed the band whose singer attacked the government?",
+            "Which band's singer attacked the government?",
+            "Which label signed {}?",
+        ),
+        (
+            "Who coaches the club side of the player named England captain?",
+            "Which player was named England captain?",
+            "Who coaches the club side of {}?",
+        ),
+        # "that" relates to the noun beside it, wherever the parse attached the clause
+        (
+            "How big were the losses at the European arm of the carmaker that paid Fiat?",
+            "Which carmaker paid Fiat?",
+            "How big were the losses at the European arm of {}?",
+        ),
+        ("Yukos sued a state oil firm. Who runs that firm?", "Yukos sued which state oil firm?", "Who runs {}?"),
+        (
+            "Eriksson picked a United defender for the match. Where was that player born?",
+            "Eriksson picked which United defender for the match?",
+            "Where was {} born?",
+        ),
     ],
 )
 def test_bridge_questions_are_split_into_two_hops(question: str, inner: str, outer: str) -> None:
@@ -172,7 +255,19 @@ def test_bridge_questions_are_split_into_two_hops(question: str, inner: str, out
 
 @pytest.mark.parametrize(
     "question",
-    ["Who was the player who scored the winner?", "What was the price that Glazer paid?", "Who bought the Savoy?"],
+    [
+        "Who was the player who scored the winner?",
+        "What was the price that Glazer paid?",
+        "Who bought the Savoy?",
+        "Who runs Baikal, the firm that bought Yukos?",  # already named
+        "Who won best actor at the awards where Ray won best film?",  # a setting, not a deed
+        "Who chaired the judges who gave Leroi the award?",  # plural: no one entity
+        "What is the name of the man who threw slurry at Kilroy-Silk?",  # the outer asks only the name
+        "On which story was the original film based?",  # a bare participle
+        "Which rival did the advertising group WPP that owns Ogilvy buy?",  # the group is named
+        "Yukos sued a state oil firm. Who runs it?",  # a pronoun, not "that firm"
+        "How many numbers has the watchdog Icstis barred?",  # a name, though it parses as a clause's subject
+    ],
 )
 def test_single_hop_questions_have_no_bridge(question: str) -> None:
     assert bridge(question) is None

@@ -38,6 +38,11 @@ def fill(question: str, sentence: str) -> list[str]:
         ("Who bought the firm?", "Ford said it bought the firm.", "Ford"),  # the reporter is the buyer
         ("Who designed the interface?", "Anna Berg, who designed the interface, said it was simple.", "Anna Berg"),
         ("Who announced the cuts?", "The cuts were needed, Ford announced.", "Ford"),  # the telling is asked
+        (  # the reporter is named by the role asked about
+            "Who is Fox's chief executive?",
+            "Fox chief executive Peter Chernin said profits rose 12% in the quarter.",
+            "Peter Chernin",
+        ),
         ("When did he win gold?", "He won gold at the 2004 Olympics.", "2004"),  # a date in a name, with digits
         ("When will the final be played?", "The final will be played on Saturday morning.", "Saturday"),
     ],
@@ -102,6 +107,12 @@ def test_a_sentence_that_holds_the_asked_detail_fills_the_slot(question: str, se
 )
 def test_a_topical_sentence_without_the_asked_detail_does_not(question: str, sentence: str, why: str) -> None:
     assert fill(question, sentence) == [], why
+
+
+def test_a_reporter_named_by_a_title_the_question_does_not_ask_about_is_still_a_reporter() -> None:
+    sentence = "Fox chief executive Peter Chernin said the stake was sold on Monday."
+    assert "Peter Chernin" not in fill("Who bought the stake?", sentence)
+    assert "Peter Chernin" in fill("Who is the chief executive of Fox?", sentence)
 
 
 def test_the_filler_bound_to_the_predicate_ties_closer_than_a_name_elsewhere() -> None:

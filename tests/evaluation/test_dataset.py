@@ -243,9 +243,11 @@ def test_test_split_is_frozen():
         "q001-q1539",
         "q001-q1639",
         "q001-q1739",
+        "q001-q1839",
+        "q001-q1939",
     ]
     for digest, ids in freezes:
         first, last = (int(i[1:]) for i in ids.split("-"))
         assert split_digest([i for i in items if first <= int(i.id[1:]) <= last], "test") == digest, ids
     assert split_digest(items, "test") == freezes[-1][0]  # nothing past the last freeze is in test
-    assert sum(i.split == "test" for i in items) == 642
+    assert sum(i.split == "test" for i in items) == 722
