@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import itertools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -435,8 +436,8 @@ def decompose(question: str) -> list[Part]:
             continue
         piece = _with_stem(piece, pieces[0])
         context = ", ".join(first_entities) if not find_entities(piece) else ""
-        of_first = "" if options else _points_to_first(piece[0].upper() + piece[1:] + "?", pieces[0])
-        parts.append(Part(piece[0].upper() + piece[1:] + "?", context, of_first))
+        asked = piece[0].upper() + piece[1:] + "?"
+        parts.append(Part(asked, context, "" if options else _points_to_first(asked, pieces[0])))
     return parts
 
 
@@ -450,15 +451,20 @@ def _points_to_first(piece: str, first: str) -> str:
         asked = {t.lemma_.lower() for t in first_doc[1:4]}  # tags "airs" a noun and "network" its modifier
     elif first_doc[0].lower_ in ("who", "whom", "whose"):
         asked = {"person"}
-    for pointer in parse([piece])[0]:
-        noun = pointer.head
-        if pointer.dep_ != "det" or pointer.lower_ not in ("that", "this") or noun.pos_ != "NOUN":
-            continue
+    for noun, outer in _pointers(piece):
         lemma = noun.lemma_.lower()
         if lemma in asked or ("person" in asked and _bridge_slot(lemma) == "person"):
-            outer = piece[: pointer.idx] + "{}" + piece[noun.idx + len(noun.text) :]
             return outer if _asks_more(outer) else ""
     return ""
+
+
+def _pointers(question: str) -> Iterator[tuple[Any, str]]:
+    """Each "that/this <noun>" the question points back with: the noun, and the question with "{}" in its place
+    ("Who runs that firm?" -> firm, "Who runs {}?")."""
+    for pointer in parse([question])[0]:
+        noun = pointer.head
+        if pointer.dep_ == "det" and pointer.lower_ in ("that", "this") and noun.pos_ == "NOUN":
+            yield noun, question[: pointer.idx] + "{}" + question[noun.idx + len(noun.text) :]
 
 
 _RE_ASKS_EACH = re.compile(r"\b(each|both|either|the two)\b", re.I)
@@ -701,11 +707,7 @@ def _pointed_back(text: str) -> Bridge | None:
     sentences = _SENTENCE_END.split(text)
     if len(sentences) < 2:
         return None
-    asked = parse([sentences[-1]])[0]
-    for pointer in asked:
-        noun = pointer.head
-        if pointer.dep_ != "det" or pointer.lower_ not in ("that", "this") or noun.pos_ != "NOUN":
-            continue
+    for noun, outer in _pointers(sentences[-1]):
         slot = _bridge_slot(noun.lemma_.lower())
         if slot not in _BRIDGE_SLOTS:
             continue
@@ -726,7 +728,6 @@ def _pointed_back(text: str) -> Bridge | None:
             determiner = named.left_edge
             inner = statement[: determiner.idx] + "which" + statement[determiner.idx + len(determiner.text) :]
             inner = inner.strip().rstrip(".!;").strip()
-            outer = sentences[-1][: pointer.idx] + "{}" + sentences[-1][noun.idx + len(noun.text) :]
             if not _asks_more(outer):
                 return None
             return Bridge(inner[0].upper() + inner[1:] + "?", outer)
